@@ -1,0 +1,69 @@
+/**
+ * The one small interface every model speaks. Adapters (OpenAI-compatible,
+ * Anthropic, local, replay, scripted) turn it into their wire format.
+ */
+export type Role = "system" | "user" | "assistant" | "tool";
+
+export interface ToolCall {
+  id: string;
+  name: string;
+  /** Parsed arguments when the provider gave valid JSON, otherwise the raw string. */
+  arguments: unknown;
+}
+
+export interface Message {
+  role: Role;
+  content: string;
+  /** Assistant messages in native tool-calling form. */
+  toolCalls?: ToolCall[];
+  /** Tool messages: the call they answer. */
+  toolCallId?: string;
+  name?: string;
+}
+
+/** One intent as the model sees it in `json` / `tools` mode. */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  /** JSON Schema of the arguments (without the `intent` field). */
+  parameters: Record<string, unknown>;
+}
+
+export type OutputMode = "prompt" | "json" | "tools";
+
+export interface OutputSpec {
+  mode: OutputMode;
+  tools: ToolSpec[];
+  /** JSON Schema of the whole step union (`{intent, ...args}`), for `json` mode and grammars. */
+  jsonSchema: Record<string, unknown>;
+}
+
+export interface GenerateRequest {
+  messages: Message[];
+  output?: OutputSpec;
+  signal?: AbortSignal;
+  temperature?: number;
+  maxTokens?: number;
+  /** Called with text deltas when the adapter can stream. */
+  onText?: (delta: string) => void;
+}
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+export interface GenerateResult {
+  text?: string;
+  toolCalls?: ToolCall[];
+  usage?: Usage;
+  /** The provider's raw response, kept in the step's meta for debugging. */
+  raw?: unknown;
+  latencyMs?: number;
+}
+
+export interface Model {
+  /** e.g. `openai:gpt-4.1-mini`, `script:steps.json`. Recorded in meta. */
+  readonly id: string;
+  generate(request: GenerateRequest): Promise<GenerateResult>;
+}

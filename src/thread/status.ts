@@ -1,0 +1,202 @@
+import type { Event } from "./event.js";
+import type { Thread } from "./thread.js";
+
+export type ThreadStatus = "running" | "awaiting_approval" | "awaiting_human" | "waiting" | "done" | "failed";
+
+/** Exactly what a paused thread waits for; derived from events, never stored. */
+export type PendingRequest =
+  | { kind: "approval"; stepId: string; intent: string; arguments: Record<string, unknown> }
+  | { kind: "human_input"; stepId: string; question: string; format: HumanInputFormat; choices?: string[] }
+  | { kind: "external_result"; stepId: string; intent: string; resultType: string }
+  /** A non-idempotent handler was started but no result was recorded (crash): a human decides. */
+  | {
+      kind: "uncertain_execution";
+      stepId: string;
+      startedId: string;
+      intent: string;
+      arguments: Record<string, unknown>;
+    };
+
+export type HumanInputFormat = "free_text" | "yes_no" | "multiple_choice";
+
+/** What the runner must do next on a `running` thread. */
+export type NextAction =
+  | { kind: "call_model" }
+  /** Execute a step's handler (fresh run policy, approved step, or idempotent recovery). */
+  | { kind: "execute"; stepId: string; intent: string; arguments: Record<string, unknown>; recovery: boolean };
+
+export interface ThreadState {
+  status: ThreadStatus;
+  pending?: PendingRequest;
+  next?: NextAction;
+  /** Reason for `failed` / `done` when known. */
+  reason?: string;
+}
+
+export function stepArguments(step: Event): Record<string, unknown> {
+  const data = (step.data ?? {}) as Record<string, unknown>;
+  const { intent: _intent, ...args } = data;
+  return args;
+}
+
+function findEvent(thread: Thread, id: string | undefined): Event | undefined {
+  if (!id) return undefined;
+  for (let i = thread.events.length - 1; i >= 0; i--) if (thread.events[i]?.id === id) return thread.events[i];
+  return undefined;
+}
+
+/**
+ * Derives status, the pending request and the next action from the events.
+ * Only the tail matters: the thread is a log, and each event type says what
+ * the thread is waiting for once it is last.
+ */
+export function threadState(thread: Thread): ThreadState {
+  const last = thread.events.at(-1);
+  if (!last) return { status: "running", next: { kind: "call_model" } };
+  const meta = last.meta ?? {};
+
+  if (meta.kind === "step") {
+    const intent = meta.intent ?? last.type;
+    const args = stepArguments(last);
+    switch (meta.policy) {
+      case "approve":
+        return { status: "awaiting_approval", pending: { kind: "approval", stepId: last.id, intent, arguments: args } };
+      case "human": {
+        const data = (last.data ?? {}) as Record<string, unknown>;
+        const options = (data.options ?? {}) as Record<string, unknown>;
+        const pending: PendingRequest = {
+          kind: "human_input",
+          stepId: last.id,
+          question: String(data.question ?? ""),
+          format: (options.format as HumanInputFormat) ?? "free_text",
+        };
+        if (Array.isArray(options.choices)) pending.choices = options.choices.map(String);
+        return { status: "awaiting_human", pending };
+      }
+      case "async":
+        return {
+          status: "waiting",
+          pending: { kind: "external_result", stepId: last.id, intent, resultType: `${intent}_result` },
+        };
+      case "done":
+        return { status: "done", reason: intent };
+      default:
+        // A run-policy step with nothing after it: the handler has not started yet.
+        return {
+          status: "running",
+          next: { kind: "execute", stepId: last.id, intent, arguments: args, recovery: false },
+        };
+    }
+  }
+
+  if (meta.kind === "started") {
+    const step = findEvent(thread, meta.stepId);
+    const intent = meta.intent ?? last.type.replace(/_started$/, "");
+    const args = ((last.data as Record<string, unknown> | null)?.arguments ??
+      (step ? stepArguments(step) : {})) as Record<string, unknown>;
+    if (meta.idempotent) {
+      return {
+        status: "running",
+        next: { kind: "execute", stepId: meta.stepId ?? last.id, intent, arguments: args, recovery: true },
+      };
+    }
+    return {
+      status: "awaiting_human",
+      pending: {
+        kind: "uncertain_execution",
+        stepId: meta.stepId ?? last.id,
+        startedId: last.id,
+        intent,
+        arguments: args,
+      },
+    };
+  }
+
+  switch (last.type) {
+    case "failed":
+      return { status: "failed", reason: String((last.data as Record<string, unknown> | null)?.reason ?? "failed") };
+    case "escalation": {
+      const data = (last.data ?? {}) as Record<string, unknown>;
+      return {
+        status: "awaiting_human",
+        pending: { kind: "human_input", stepId: last.id, question: String(data.question ?? ""), format: "free_text" },
+      };
+    }
+    case "approval": {
+      const data = (last.data ?? {}) as Record<string, unknown>;
+      const step = findEvent(thread, meta.stepId);
+      if (data.approved === true && step) {
+        const edited = data.arguments as Record<string, unknown> | undefined;
+        return {
+          status: "running",
+          next: {
+            kind: "execute",
+            stepId: step.id,
+            intent: step.meta?.intent ?? step.type,
+            arguments: edited ?? stepArguments(step),
+            recovery: false,
+          },
+        };
+      }
+      return { status: "running", next: { kind: "call_model" } };
+    }
+    default:
+      return { status: "running", next: { kind: "call_model" } };
+  }
+}
+
+export function threadStatus(thread: Thread): ThreadStatus {
+  return threadState(thread).status;
+}
+
+export function pendingRequest(thread: Thread): PendingRequest | undefined {
+  return threadState(thread).pending;
+}
+
+/** Model steps taken so far (each parsed or failed model answer counts once). */
+export function stepCount(thread: Thread): number {
+  let n = 0;
+  for (const e of thread.events) if (e.meta?.kind === "step" || (e.type === "error" && e.meta?.phase === "model")) n++;
+  return n;
+}
+
+export interface ErrorCounts {
+  /** Errors since the last success of any kind. */
+  overall: number;
+  /** Errors per intent since that intent last succeeded. */
+  byIntent: Record<string, number>;
+}
+
+/**
+ * Consecutive errors, walking back from the end. A result, a human answer,
+ * an approval decision or a new trigger resets the overall count; an
+ * intent's result resets its own count.
+ */
+export function consecutiveErrors(thread: Thread): ErrorCounts {
+  const counts: ErrorCounts = { overall: 0, byIntent: {} };
+  const closedIntents = new Set<string>();
+  let overallOpen = true;
+  for (let i = thread.events.length - 1; i >= 0; i--) {
+    const e = thread.events[i] as Event;
+    if (e.type === "error") {
+      const intent = (e.data as Record<string, unknown> | null)?.intent;
+      if (overallOpen) counts.overall++;
+      if (typeof intent === "string" && !closedIntents.has(intent)) {
+        counts.byIntent[intent] = (counts.byIntent[intent] ?? 0) + 1;
+      }
+      continue;
+    }
+    const kind = e.meta?.kind;
+    if (kind === "step" || kind === "started") continue;
+    if (kind === "result") {
+      const intent = e.meta?.intent ?? e.type.replace(/_result$/, "");
+      closedIntents.add(intent);
+      overallOpen = false;
+      continue;
+    }
+    // human_response, approval, escalation, triggers: a person or the world spoke.
+    overallOpen = false;
+    break;
+  }
+  return counts;
+}
