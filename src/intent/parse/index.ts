@@ -91,3 +91,28 @@ export function validateStep(
   }
   return { value: { intent: intent.name, ...(result.data as Record<string, unknown>) }, repairs };
 }
+
+/** Turns native tool calls (tools mode) into a step; the first call is the step. */
+export function parseToolCalls(
+  toolCalls: readonly { id: string; name: string; arguments: unknown }[],
+  intents: readonly AnyIntent[],
+): ParsedStep {
+  const call = toolCalls[0];
+  const raw = JSON.stringify(toolCalls);
+  if (!call) throw new ParseError("no_json", "the model returned no tool call", raw);
+  let args = call.arguments;
+  if (typeof args === "string") {
+    try {
+      args = args.trim() === "" ? {} : JSON.parse(args);
+    } catch (error) {
+      throw new ParseError("invalid_json", `tool call arguments are not valid JSON: ${(error as Error).message}`, raw, {
+        intent: call.name,
+      });
+    }
+  }
+  const repairs: Repair[] = [];
+  if (toolCalls.length > 1) {
+    repairs.push({ kind: "extra_tool_calls_dropped", path: "", from: toolCalls.length, to: 1 });
+  }
+  return validateStep({ ...(args as Record<string, unknown>), intent: call.name }, intents, raw, repairs);
+}
