@@ -1,0 +1,135 @@
+import type { ContextRenderer } from "../context/types.js";
+import { xmlYaml } from "../context/xml-yaml.js";
+import { InvalidAgentError } from "../errors/index.js";
+import { type AnyIntent, builtinIntents } from "../intent/intent.js";
+import { stepJsonSchema, toolSpecs } from "../intent/schema-text.js";
+import type { Message, OutputMode, OutputSpec } from "../model/types.js";
+import type { Event, EventMeta } from "../thread/event.js";
+import type { Thread } from "../thread/thread.js";
+import { defaultPrompt, outputFormatText } from "./prompt.js";
+
+/** What a hook may add to the thread: events without id/time (twelve fills them in). */
+export interface NewEvent {
+  type: string;
+  data?: unknown;
+  meta?: EventMeta;
+}
+
+export interface PromptInput {
+  agent: Agent;
+  thread: Thread;
+  /** The rendered context: one text block (xmlYaml, json) or chat messages (chatMessages). */
+  context: string | Message[];
+  /** Instructions on how to answer, generated from the intents for the output mode. */
+  outputFormat: string;
+}
+
+/** The prompt is yours (factor 2): a plain function from the rendered context to messages. */
+export type PromptFn = (input: PromptInput) => Message[];
+
+export interface ErrorPolicy {
+  /** Consecutive errors (overall, or of one intent) that trigger `onThreshold`. Default 3. */
+  threshold: number;
+  /** `escalate`: pause for a human with a summary; `fail`: stop the thread. Default escalate. */
+  onThreshold: "escalate" | "fail";
+  /** How a handler error is worded for the model. Default: `error.message`, no stack. */
+  format: (error: unknown, intent: string) => string;
+  /** Keep the stack trace in the error event's meta (never shown to the model). Default false. */
+  keepStack: boolean;
+}
+
+export interface Hooks {
+  /** Before the first model call: put likely-needed data into the thread (essay appendix, factor 13). */
+  prefetch?: (thread: Thread) => NewEvent[] | Promise<NewEvent[]>;
+  /** Before each model call: summarize, compact, rate-limit, trace. Returned events are appended. */
+  beforeStep?: (thread: Thread) => undefined | NewEvent[] | Promise<undefined | NewEvent[]>;
+  /** After each step with the events it added: judge, trace, notify. Returned events are appended. */
+  afterStep?: (thread: Thread, added: readonly Event[]) => undefined | NewEvent[] | Promise<undefined | NewEvent[]>;
+}
+
+export interface Agent {
+  name: string;
+  instructions: string;
+  intents: readonly AnyIntent[];
+  prompt: PromptFn;
+  context: ContextRenderer;
+  output: OutputMode;
+  maxSteps: number;
+  errors: ErrorPolicy;
+  hooks: Hooks;
+  /** Derived once from the intents: what the model is told and given. */
+  readonly outputSpec: OutputSpec;
+  readonly outputFormat: string;
+}
+
+export interface AgentConfig {
+  name: string;
+  /** The system persona used by the default prompt. */
+  instructions?: string;
+  intents: readonly AnyIntent[];
+  /** Add `request_human_input` and `done_for_now` unless you define your own. Default true. */
+  builtins?: boolean;
+  prompt?: PromptFn;
+  context?: ContextRenderer;
+  output?: OutputMode;
+  /** Step budget per `run` call. Default 20. */
+  maxSteps?: number;
+  errors?: Partial<ErrorPolicy>;
+  hooks?: Hooks;
+}
+
+export function defineAgent(config: AgentConfig): Agent {
+  if (!config || typeof config.name !== "string" || config.name === "") {
+    throw new InvalidAgentError("agent needs a non-empty name");
+  }
+  if (!Array.isArray(config.intents)) throw new InvalidAgentError(`agent "${config.name}": intents must be an array`);
+  const intents = [...config.intents];
+  if (config.builtins !== false) {
+    for (const b of builtinIntents) if (!intents.some((i) => i.name === b.name)) intents.push(b);
+  }
+  const seen = new Set<string>();
+  for (const i of intents) {
+    if (!i || typeof i.name !== "string" || !i.schema) {
+      throw new InvalidAgentError(`agent "${config.name}": every intent must come from defineIntent()`);
+    }
+    if (seen.has(i.name)) throw new InvalidAgentError(`agent "${config.name}": intent "${i.name}" is defined twice`);
+    seen.add(i.name);
+    if (i.policy === "run" && !i.handler) {
+      throw new InvalidAgentError(`agent "${config.name}": intent "${i.name}" has policy "run" but no handler`);
+    }
+  }
+  if (intents.length === 0) throw new InvalidAgentError(`agent "${config.name}" has no intents`);
+  const maxSteps = config.maxSteps ?? 20;
+  if (!Number.isInteger(maxSteps) || maxSteps < 1) {
+    throw new InvalidAgentError(`agent "${config.name}": maxSteps must be a positive integer`);
+  }
+  const output = config.output ?? "prompt";
+  const outputSpec: OutputSpec = { mode: output, tools: toolSpecs(intents), jsonSchema: stepJsonSchema(intents) };
+  return {
+    name: config.name,
+    instructions: config.instructions ?? "You are a helpful assistant. Work step by step towards the user's goal.",
+    intents,
+    prompt: config.prompt ?? defaultPrompt,
+    context: config.context ?? xmlYaml(),
+    output,
+    maxSteps,
+    errors: {
+      threshold: config.errors?.threshold ?? 3,
+      onThreshold: config.errors?.onThreshold ?? "escalate",
+      format: config.errors?.format ?? ((error) => (error instanceof Error ? error.message : String(error))),
+      keepStack: config.errors?.keepStack ?? false,
+    },
+    hooks: config.hooks ?? {},
+    outputSpec,
+    outputFormat: outputFormatText(intents, output),
+  };
+}
+
+/** The exact messages the model would get for this thread: inspect or snapshot-test your prompt. */
+export function renderPrompt(agent: Agent, thread: Thread): Message[] {
+  return agent.prompt({ agent, thread, context: agent.context(thread), outputFormat: agent.outputFormat });
+}
+
+export function findIntent(agent: Agent, name: string): AnyIntent | undefined {
+  return agent.intents.find((i) => i.name === name);
+}

@@ -1,0 +1,207 @@
+import { TwelveError } from "../errors/index.js";
+import { resolvePolicy } from "../intent/intent.js";
+import { type ParsedStep, ParseError, parseStep, parseToolCalls } from "../intent/parse/index.js";
+import type { GenerateResult, Model } from "../model/types.js";
+import { defaultRuntime, type Event, type EventMeta, makeEvent, type Runtime } from "../thread/event.js";
+import { consecutiveErrors, type NextAction, threadState } from "../thread/status.js";
+import { appendEvents, type Thread } from "../thread/thread.js";
+import { type Agent, findIntent, type NewEvent, renderPrompt } from "./agent.js";
+
+export interface StepOptions {
+  model: Model;
+  runtime?: Runtime;
+  /**
+   * Persists appended events before anything with side effects happens
+   * (a store's append with the expected version). Returns the stored thread.
+   */
+  commit?: (thread: Thread, added: Event[]) => Promise<Thread>;
+  /** Called for every appended event, in order (live display, tracing). */
+  onEvent?: (event: Event, thread: Thread) => void;
+  signal?: AbortSignal;
+}
+
+/** Appends events through the commit hook; every state change goes through here. */
+async function append(thread: Thread, added: Event[], options: StepOptions): Promise<Thread> {
+  if (added.length === 0) return thread;
+  const next = appendEvents(thread, added);
+  const stored = options.commit ? await options.commit(next, added) : next;
+  if (options.onEvent) for (const e of added) options.onEvent(e, stored);
+  return stored;
+}
+
+function toEvents(runtime: Runtime, events: NewEvent[] | undefined, extraMeta?: EventMeta): Event[] {
+  return (events ?? []).map((e) => makeEvent(runtime, e.type, e.data ?? null, { ...e.meta, ...extraMeta }));
+}
+
+/**
+ * One reducer step (factor 12): on a runnable thread, either execute the
+ * step that is due (approved, or recovered after a crash), or render →
+ * call the model → parse → append the step → apply its policy. Any other
+ * thread is returned unchanged. All state is in the returned thread.
+ */
+export async function step(agent: Agent, thread: Thread, options: StepOptions): Promise<Thread> {
+  const runtime = options.runtime ?? defaultRuntime;
+  const state = threadState(thread);
+  if (state.status !== "running" || !state.next) return thread;
+  if (state.next.kind === "execute") return execute(agent, thread, state.next, options, runtime);
+
+  let current = thread;
+  if (agent.hooks.prefetch && needsPrefetch(current)) {
+    current = await append(
+      current,
+      toEvents(runtime, await agent.hooks.prefetch(current), { prefetch: true }),
+      options,
+    );
+  }
+  if (agent.hooks.beforeStep) {
+    current = await append(current, toEvents(runtime, (await agent.hooks.beforeStep(current)) ?? undefined), options);
+  }
+  const before = current.events.length;
+  current = await callModel(agent, current, options, runtime);
+  if (agent.hooks.afterStep) {
+    const added = current.events.slice(before);
+    current = await append(
+      current,
+      toEvents(runtime, (await agent.hooks.afterStep(current, added)) ?? undefined),
+      options,
+    );
+  }
+  return current;
+}
+
+function needsPrefetch(thread: Thread): boolean {
+  return !thread.events.some((e) => e.meta?.kind === "step" || e.meta?.prefetch || e.type === "error");
+}
+
+async function callModel(agent: Agent, thread: Thread, options: StepOptions, runtime: Runtime): Promise<Thread> {
+  const messages = renderPrompt(agent, thread);
+  const modelMeta: EventMeta = { model: options.model.id, mode: agent.output };
+  let result: GenerateResult;
+  try {
+    result = await options.model.generate({ messages, output: agent.outputSpec, signal: options.signal });
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    const code = error instanceof TwelveError ? error.code : "model_error";
+    const message = `the model call failed (${code}): ${error instanceof Error ? error.message : String(error)}`;
+    const event = makeEvent(runtime, "error", { kind: "model", message }, { ...modelMeta, phase: "model" });
+    return afterError(agent, await append(thread, [event], options), options, runtime);
+  }
+  if (result.usage) modelMeta.usage = result.usage;
+  if (result.latencyMs !== undefined) modelMeta.latencyMs = result.latencyMs;
+  const raw = result.toolCalls?.length ? result.toolCalls : (result.text ?? "");
+
+  let parsed: ParsedStep;
+  try {
+    parsed = result.toolCalls?.length
+      ? parseToolCalls(result.toolCalls, agent.intents)
+      : parseStep(result.text ?? "", agent.intents);
+  } catch (error) {
+    if (!(error instanceof ParseError)) throw error;
+    const data: Record<string, unknown> = { kind: error.reason, message: error.message };
+    if (error.intent) data.intent = error.intent;
+    const event = makeEvent(runtime, "error", data, { ...modelMeta, phase: "model", raw });
+    return afterError(agent, await append(thread, [event], options), options, runtime);
+  }
+
+  const intent = findIntent(agent, parsed.value.intent);
+  if (!intent) throw new TwelveError("unknown_intent", `parser returned unknown intent ${parsed.value.intent}`);
+  const { intent: _name, ...args } = parsed.value;
+  const policy = resolvePolicy(intent, args, thread);
+  const stepMeta: EventMeta = { ...modelMeta, kind: "step", intent: intent.name, policy, raw };
+  if (parsed.repairs.length > 0) stepMeta.repairs = parsed.repairs;
+  const stepEvent = makeEvent(runtime, intent.name, parsed.value, stepMeta);
+  if (policy !== "run") return append(thread, [stepEvent], options);
+
+  // Exactly-once: the step and its `_started` marker are durable before the handler runs.
+  const started = startedEvent(runtime, stepEvent.id, intent.name, args, intent.idempotent);
+  const withStart = await append(thread, [stepEvent, started], options);
+  return runHandler(agent, withStart, stepEvent.id, intent.name, args, options, runtime);
+}
+
+function startedEvent(
+  runtime: Runtime,
+  stepId: string,
+  intent: string,
+  args: Record<string, unknown>,
+  idempotent: boolean,
+) {
+  return makeEvent(runtime, `${intent}_started`, { arguments: args }, { kind: "started", stepId, intent, idempotent });
+}
+
+/** Runs a step that is due without asking the model: approved, or recovered after a crash. */
+async function execute(
+  agent: Agent,
+  thread: Thread,
+  next: Extract<NextAction, { kind: "execute" }>,
+  options: StepOptions,
+  runtime: Runtime,
+): Promise<Thread> {
+  const intent = findIntent(agent, next.intent);
+  if (!intent) {
+    const event = makeEvent(
+      runtime,
+      "error",
+      { kind: "unknown_intent", intent: next.intent, message: `this agent has no intent "${next.intent}"` },
+      { stepId: next.stepId },
+    );
+    return afterError(agent, await append(thread, [event], options), options, runtime);
+  }
+  let current = thread;
+  if (!next.recovery) {
+    const started = startedEvent(runtime, next.stepId, intent.name, next.arguments, intent.idempotent);
+    current = await append(current, [started], options);
+  }
+  return runHandler(agent, current, next.stepId, intent.name, next.arguments, options, runtime);
+}
+
+async function runHandler(
+  agent: Agent,
+  thread: Thread,
+  stepId: string,
+  intentName: string,
+  args: Record<string, unknown>,
+  options: StepOptions,
+  runtime: Runtime,
+): Promise<Thread> {
+  const intent = findIntent(agent, intentName);
+  let output: unknown;
+  try {
+    if (!intent?.handler) throw new TwelveError("invalid_agent", `intent "${intentName}" has no handler to run`);
+    output = await intent.handler(args, { thread, stepId, signal: options.signal });
+    output = output === undefined ? null : JSON.parse(JSON.stringify(output));
+  } catch (error) {
+    const meta: EventMeta = { stepId };
+    if (agent.errors.keepStack && error instanceof Error && error.stack) meta.stack = error.stack;
+    const message = agent.errors.format(error, intentName);
+    const event = makeEvent(runtime, "error", { kind: "handler", intent: intentName, message }, meta);
+    return afterError(agent, await append(thread, [event], options), options, runtime);
+  }
+  const result = makeEvent(runtime, `${intentName}_result`, output, { kind: "result", stepId, intent: intentName });
+  return append(thread, [result], options);
+}
+
+/** Factor 9: past the threshold of consecutive errors, escalate to a human or stop — never spin. */
+async function afterError(agent: Agent, thread: Thread, options: StepOptions, runtime: Runtime): Promise<Thread> {
+  const counts = consecutiveErrors(thread);
+  const worst = Object.entries(counts.byIntent).sort((a, b) => b[1] - a[1])[0];
+  const limit = agent.errors.threshold;
+  const overTotal = counts.overall >= limit;
+  const overIntent = worst !== undefined && worst[1] >= limit;
+  if (!overTotal && !overIntent) return thread;
+  const errors = thread.events
+    .filter((e) => e.type === "error")
+    .slice(-Math.max(counts.overall, worst?.[1] ?? 0))
+    .map((e) => (e.data as { message?: string } | null)?.message ?? "error");
+  const what =
+    overIntent && worst ? `"${worst[0]}" failed ${worst[1]} times in a row` : `${counts.overall} errors in a row`;
+  if (agent.errors.onThreshold === "fail") {
+    const failed = makeEvent(runtime, "failed", { reason: "too_many_errors", message: `stopped: ${what}`, errors });
+    return append(thread, [failed], options);
+  }
+  const escalation = makeEvent(runtime, "escalation", {
+    reason: "too_many_errors",
+    question: `I am stuck: ${what}. How should I proceed?`,
+    errors,
+  });
+  return append(thread, [escalation], options);
+}

@@ -1,0 +1,63 @@
+import { stringify } from "yaml";
+import type { Message } from "../model/types.js";
+import type { Event } from "../thread/event.js";
+import { stepArguments } from "../thread/status.js";
+import type { Thread } from "../thread/thread.js";
+import { redactValue } from "./redact.js";
+import { type ContextRenderer, type RenderOptions, truncate } from "./types.js";
+import { visibleEvents } from "./visible.js";
+
+/**
+ * The thread as standard chat messages: steps become assistant tool calls,
+ * and whatever answers a step (result, error, approval, human response)
+ * becomes the tool message for that call, so every call is answered as
+ * providers require. Other events are user messages.
+ */
+export function chatMessages(options: RenderOptions = {}): ContextRenderer {
+  return (thread: Thread) => {
+    const messages: Message[] = [];
+    let open: Event | undefined;
+    const clean = (v: unknown) => (options.redact === false ? v : redactValue(v, options.redact ?? {}));
+    const body = (e: Event): string => {
+      const custom = options.renderers?.[e.type];
+      if (custom) return custom(e) ?? "";
+      const data = clean(e.data);
+      const text = typeof data === "string" ? data : JSON.stringify(data);
+      return e.meta?.kind === "result" ? truncate(text, options.maxResultChars ?? 8000) : text;
+    };
+    const answer = (content: string) => {
+      if (!open) return false;
+      messages.push({ role: "tool", toolCallId: open.id, name: open.meta?.intent ?? open.type, content });
+      open = undefined;
+      return true;
+    };
+    for (const e of visibleEvents(thread.events, options.hideResolvedErrors ?? true)) {
+      if (options.renderers?.[e.type] && options.renderers[e.type]?.(e) === null) continue;
+      if (e.meta?.kind === "step") {
+        if (open) answer("(no result)");
+        const name = e.meta.intent ?? e.type;
+        messages.push({
+          role: "assistant",
+          content: "",
+          toolCalls: [{ id: e.id, name, arguments: clean(stepArguments(e)) }],
+        });
+        open = e;
+        continue;
+      }
+      const answers = e.meta?.kind === "result" || ["error", "approval", "human_response"].includes(e.type);
+      if (answers && open) {
+        const prefix = e.meta?.kind === "result" ? "" : `${e.type}: `;
+        answer(prefix + body(e));
+        continue;
+      }
+      if (e.type === "user_message" && typeof e.data === "string") {
+        messages.push({ role: "user", content: clean(e.data) as string });
+        continue;
+      }
+      const data = clean(e.data);
+      const yaml = typeof data === "string" ? data : stringify(data ?? null, { lineWidth: 0 }).trimEnd();
+      messages.push({ role: "user", content: `<${e.type}>\n${yaml}\n</${e.type}>` });
+    }
+    return messages;
+  };
+}

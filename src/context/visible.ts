@@ -1,0 +1,26 @@
+import type { Event } from "../thread/event.js";
+
+/**
+ * Which events the model sees. Hidden: `_started` markers (bookkeeping),
+ * events flagged `meta.hidden`, and — when `hideResolvedErrors` — errors of
+ * an intent that later succeeded (the model need not re-read fixed
+ * mistakes; the thread still keeps them).
+ */
+export function visibleEvents(events: readonly Event[], hideResolvedErrors: boolean): Event[] {
+  const resolvedAfter = new Map<Event, boolean>();
+  if (hideResolvedErrors) {
+    const succeeded = new Set<string>();
+    let anySuccess = false;
+    for (let i = events.length - 1; i >= 0; i--) {
+      const e = events[i] as Event;
+      if (e.meta?.kind === "result") {
+        succeeded.add(e.meta.intent ?? e.type.replace(/_result$/, ""));
+        anySuccess = true;
+      } else if (e.type === "error") {
+        const intent = (e.data as Record<string, unknown> | null)?.intent;
+        resolvedAfter.set(e, typeof intent === "string" ? succeeded.has(intent) : anySuccess);
+      }
+    }
+  }
+  return events.filter((e) => e.meta?.kind !== "started" && !e.meta?.hidden && !resolvedAfter.get(e));
+}
