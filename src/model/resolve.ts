@@ -7,7 +7,13 @@ import type { Model } from "./types.js";
  * Turns one model string into a Model. Schemes:
  * - `script:<file.json>`: a JSON array of scripted answers (see scriptedModel).
  */
-export async function resolveModel(spec: string): Promise<Model> {
+export async function resolveModel(spec?: string): Promise<Model> {
+  if (spec === undefined || spec === "") {
+    throw new TwelveError(
+      "config_error",
+      "no model configured: pass --model <spec> or set TWELVE_MODEL (e.g. script:steps.json)",
+    );
+  }
   const colon = spec.indexOf(":");
   const scheme = colon < 0 ? spec : spec.slice(0, colon);
   const rest = colon < 0 ? "" : spec.slice(colon + 1);

@@ -1,0 +1,52 @@
+import { access } from "node:fs/promises";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Agent } from "../agent/agent.js";
+import { TwelveError } from "../errors/index.js";
+
+function looksLikeAgent(value: unknown): value is Agent {
+  const v = value as Partial<Agent> | null;
+  return !!v && typeof v === "object" && typeof v.name === "string" && Array.isArray(v.intents) && !!v.outputSpec;
+}
+
+/**
+ * Loads an agent module: its default export, an export named `agent`, or
+ * the only export that is an agent. TypeScript files load through tsx,
+ * imported lazily so the CLI stays light for `.js` agents.
+ */
+export async function loadAgent(path: string, cwd = process.cwd()): Promise<Agent> {
+  const file = resolve(cwd, path);
+  try {
+    await access(file);
+  } catch {
+    throw new TwelveError("agent_not_found", `cannot find agent module "${path}" (looked at ${file})`);
+  }
+  let mod: Record<string, unknown>;
+  try {
+    if (/\.[mc]?tsx?$/.test(file)) {
+      const { tsImport } = await import("tsx/esm/api");
+      mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
+    } else {
+      mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    }
+  } catch (error) {
+    throw new TwelveError(
+      "invalid_agent",
+      `agent module "${path}" failed to load: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  if (looksLikeAgent(mod.default)) return mod.default;
+  if (looksLikeAgent(mod.agent)) return mod.agent;
+  const agents = Object.values(mod).filter(looksLikeAgent);
+  if (agents.length === 1 && agents[0]) return agents[0];
+  if (agents.length > 1) {
+    throw new TwelveError(
+      "invalid_agent",
+      `agent module "${path}" exports ${agents.length} agents; export the one to run as default`,
+    );
+  }
+  throw new TwelveError(
+    "invalid_agent",
+    `agent module "${path}" exports no agent; add \`export default defineAgent({...})\``,
+  );
+}

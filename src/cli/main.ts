@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+import { Command, Option } from "commander";
+import { isTwelveError } from "../errors/index.js";
+import { type CliIO, EXIT, runCommand } from "./commands/run.js";
+
+function io(): CliIO {
+  return {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    cwd: process.cwd(),
+    env: process.env,
+    interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+    color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+  };
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function program(): Command {
+  const cli = new Command("twelve")
+    .description("Build, run and resume 12-factor agents.")
+    .showHelpAfterError()
+    .exitOverride();
+
+  cli
+    .command("run")
+    .description("Run an agent on a message (or resume a saved thread) in the terminal")
+    .argument("<agent>", "agent module (.ts or .js) exporting an agent made with defineAgent()")
+    .argument("[message]", "the user's message that starts the thread (or continues a finished one)")
+    .option("-m, --model <spec>", "model to use, e.g. script:steps.json, replay:cassette.json (default: $TWELVE_MODEL)")
+    .option("-t, --thread <id>", "resume the saved thread with this id")
+    .option("-y, --yes", "approve every approval request")
+    .option("--approve", "approve the pending request once")
+    .option("--reject <feedback>", "reject the pending request with feedback for the agent")
+    .option("--edit <json>", "approve the pending request with edited arguments (JSON object)")
+    .option("--answer <text>", "answer a question from the agent (repeat for several)", collect)
+    .option("--stdin", "read answers line by line from standard input (y | n <feedback> | edit <json> | text)")
+    .addOption(new Option("--no-input", "never prompt; pause and print how to resume instead"))
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 done, 1 the thread failed, 2 bad input or configuration, 3 paused awaiting an answer.\nThreads are saved under .twelve/ and can be resumed from any later process with --thread <id>.",
+    )
+    .action(async (agent: string, message: string | undefined, options) => {
+      process.exitCode = await runCommand(agent, message, options, io());
+    });
+
+  return cli;
+}
+
+async function main(argv: string[]): Promise<void> {
+  try {
+    await program().parseAsync(argv);
+  } catch (error) {
+    const e = error as { code?: string; exitCode?: number };
+    if (typeof e.code === "string" && e.code.startsWith("commander.")) {
+      process.exitCode = e.code === "commander.helpDisplayed" || e.code === "commander.version" ? 0 : EXIT.usage;
+      return;
+    }
+    if (isTwelveError(error)) {
+      process.stderr.write(`twelve: ${error.message} [${error.code}]\n`);
+      process.exitCode = EXIT.usage;
+      return;
+    }
+    process.stderr.write(
+      `twelve: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exitCode = 70;
+  }
+}
+
+await main(process.argv);

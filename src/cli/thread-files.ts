@@ -1,0 +1,48 @@
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { TwelveError } from "../errors/index.js";
+import { parseThread, type Thread } from "../thread/thread.js";
+
+/**
+ * Threads as plain JSON files under `.twelve/threads/`. Writes go to a
+ * temporary file first and are renamed into place, so a crash never leaves
+ * a half-written thread.
+ */
+export function threadFiles(root: string) {
+  const dir = join(root, ".twelve", "threads");
+  const pathOf = (id: string) => {
+    if (!/^[A-Za-z0-9_.-]+$/.test(id)) throw new TwelveError("invalid_thread", `invalid thread id "${id}"`);
+    return join(dir, `${id}.json`);
+  };
+  return {
+    dir,
+    pathOf,
+    async save(thread: Thread): Promise<void> {
+      await mkdir(dir, { recursive: true });
+      const path = pathOf(thread.id);
+      const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+      await writeFile(tmp, `${JSON.stringify(thread, null, 2)}\n`);
+      await rename(tmp, path);
+    },
+    async load(id: string): Promise<Thread> {
+      const path = pathOf(id);
+      let text: string;
+      try {
+        text = await readFile(path, "utf8");
+      } catch {
+        throw new TwelveError("thread_not_found", `no thread "${id}" (looked for ${path})`);
+      }
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (error) {
+        throw new TwelveError("invalid_thread", `thread file ${path} is not valid JSON: ${(error as Error).message}`);
+      }
+      try {
+        return parseThread(value);
+      } catch (error) {
+        throw new TwelveError("invalid_thread", `thread file ${path}: ${(error as Error).message}`);
+      }
+    },
+  };
+}
