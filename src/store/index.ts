@@ -1,0 +1,29 @@
+/**
+ * Durable threads (factors 5 and 6). The memory store and the types load
+ * with no dependencies; SQLite and PostgreSQL load their drivers only when
+ * opened (`openStore`, `twelve/store/sqlite`, `twelve/store/postgres`).
+ */
+export { channelRef } from "./derive.js";
+export {
+  LeaseHeldError,
+  LeaseLostError,
+  StoreCorruptError,
+  StoreInputError,
+  ThreadArchivedError,
+  ThreadExistsError,
+  ThreadNotFoundError,
+  VersionConflictError,
+} from "./errors.js";
+export { MemoryThreadStore, memoryStore } from "./memory.js";
+export { openStore } from "./open.js";
+export type {
+  AppendOptions,
+  AppendResult,
+  CreateOptions,
+  Lease,
+  LeaseOptions,
+  ListFilter,
+  ListPage,
+  ThreadStore,
+  ThreadSummary,
+} from "./types.js";

@@ -1,0 +1,2 @@
+export { PG_MIGRATIONS, type PgMigration } from "./schema.js";
+export { openPostgresStore, type PostgresStoreOptions, PostgresThreadStore } from "./store.js";

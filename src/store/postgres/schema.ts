@@ -1,0 +1,66 @@
+/**
+ * Versioned migrations of the PostgreSQL store. Each runs once per schema,
+ * recorded in `<schema>.twelve_migrations`; `$S` is replaced by the quoted
+ * schema name. Append only: never edit a released migration.
+ */
+export interface PgMigration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const PG_MIGRATIONS: readonly PgMigration[] = [
+  {
+    version: 1,
+    name: "threads, events, idempotency keys",
+    sql: `
+    CREATE TABLE $S.twelve_threads (
+      id text PRIMARY KEY,
+      agent text NOT NULL,
+      status text NOT NULL,
+      pending_kind text,
+      pending jsonb,
+      version integer NOT NULL,
+      schema_version integer NOT NULL,
+      channel text,
+      parent_thread_id text,
+      parent_event_id text,
+      created_ms bigint NOT NULL,
+      updated_ms bigint NOT NULL,
+      archived_ms bigint
+    );
+    CREATE TABLE $S.twelve_events (
+      thread_id text NOT NULL REFERENCES $S.twelve_threads (id),
+      seq integer NOT NULL,
+      id text NOT NULL,
+      type text NOT NULL,
+      body jsonb NOT NULL,
+      PRIMARY KEY (thread_id, seq),
+      UNIQUE (thread_id, id)
+    );
+    CREATE TABLE $S.twelve_idempotency (
+      thread_id text NOT NULL REFERENCES $S.twelve_threads (id),
+      key text NOT NULL,
+      from_version integer NOT NULL,
+      count integer NOT NULL,
+      created_ms bigint NOT NULL,
+      PRIMARY KEY (thread_id, key)
+    );
+    CREATE INDEX twelve_threads_status ON $S.twelve_threads (status, updated_ms DESC, id DESC) WHERE archived_ms IS NULL;
+    CREATE INDEX twelve_threads_pending ON $S.twelve_threads (pending_kind, updated_ms DESC, id DESC)
+      WHERE archived_ms IS NULL AND pending_kind IS NOT NULL;
+    CREATE INDEX twelve_threads_agent ON $S.twelve_threads (agent, updated_ms DESC, id DESC);
+    CREATE INDEX twelve_threads_channel ON $S.twelve_threads (channel, updated_ms DESC, id DESC) WHERE channel IS NOT NULL;
+    CREATE INDEX twelve_threads_updated ON $S.twelve_threads (updated_ms DESC, id DESC);
+    `,
+  },
+  {
+    version: 2,
+    name: "leases",
+    sql: `
+    ALTER TABLE $S.twelve_threads ADD COLUMN lease_owner text;
+    ALTER TABLE $S.twelve_threads ADD COLUMN lease_token text;
+    ALTER TABLE $S.twelve_threads ADD COLUMN lease_expires_ms bigint;
+    `,
+  },
+];

@@ -1,0 +1,435 @@
+import type pg from "pg";
+import { TwelveError } from "../../errors/index.js";
+import type { Event } from "../../thread/event.js";
+import { fork as forkThread, type Thread } from "../../thread/thread.js";
+import { decodeCursor, encodeCursor, pageSize, statusList } from "../cursor.js";
+import {
+  deriveColumns,
+  eventJson,
+  randomToken,
+  referencedStepId,
+  stateTail,
+  toMillis,
+  validateEvents,
+  validateExpectedVersion,
+} from "../derive.js";
+import {
+  LeaseHeldError,
+  LeaseLostError,
+  StoreInputError,
+  ThreadArchivedError,
+  ThreadExistsError,
+  ThreadNotFoundError,
+  VersionConflictError,
+} from "../errors.js";
+import { assembleThread, parseEventBody, rowToSummary, type ThreadRow } from "../rows.js";
+import {
+  type AppendOptions,
+  type AppendResult,
+  type CreateOptions,
+  DEFAULT_LEASE_TTL_MS,
+  type Lease,
+  type LeaseOptions,
+  type ListFilter,
+  type ListPage,
+  type ThreadStore,
+  type ThreadSummary,
+} from "../types.js";
+import { PG_MIGRATIONS } from "./schema.js";
+
+export interface PostgresStoreOptions {
+  /** `postgres://user@host:5432/db`; or pass your own `pool`. */
+  url?: string;
+  pool?: pg.Pool;
+  /** Schema holding twelve's tables; default `twelve`. Created when missing. */
+  schema?: string;
+  /** Pool size when twelve creates the pool; default 10. */
+  max?: number;
+}
+
+const THREAD_COLUMNS =
+  "id, agent, status, pending_kind, pending, version, schema_version, channel, parent_thread_id, parent_event_id, created_ms, updated_ms, archived_ms";
+
+/** The database's clock, so leases and ordering agree across worker machines. */
+const NOW_MS = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
+
+/** Connects, runs pending migrations, and returns the store. pg is loaded only here. */
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<PostgresThreadStore> {
+  const schema = options.schema ?? "twelve";
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) {
+    throw new StoreInputError("config_error", `PostgreSQL schema name "${schema}" must be letters, digits and _`);
+  }
+  let pool = options.pool;
+  const ownsPool = !pool;
+  if (!pool) {
+    if (!options.url) throw new StoreInputError("config_error", "the PostgreSQL store needs a connection url");
+    let pgModule: typeof pg;
+    try {
+      pgModule = (await import("pg")).default;
+    } catch (error) {
+      throw new StoreInputError(
+        "config_error",
+        `the PostgreSQL store needs the pg package: npm install pg (${(error as Error).message})`,
+      );
+    }
+    pool = new pgModule.Pool({ connectionString: options.url, max: options.max ?? 10 });
+    // An idle client losing its connection must not crash the process; the next query reports it.
+    pool.on("error", () => {});
+  }
+  const store = new PostgresThreadStore(pool, schema, ownsPool);
+  try {
+    await store.migrate();
+  } catch (error) {
+    if (ownsPool) await pool.end();
+    if (error instanceof TwelveError) throw error;
+    throw new TwelveError(
+      "store_unavailable",
+      `cannot open the PostgreSQL store (${redact(options.url)}): ${(error as Error).message}`,
+      { schema },
+      { cause: error },
+    );
+  }
+  return store;
+}
+
+function redact(url: string | undefined): string {
+  if (!url) return "given pool";
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
+}
+
+function isUniqueViolation(error: unknown, constraintPart: string): boolean {
+  const e = error as { code?: string; constraint?: string };
+  return e.code === "23505" && (e.constraint ?? "").includes(constraintPart);
+}
+
+export class PostgresThreadStore implements ThreadStore {
+  readonly kind = "postgres";
+  readonly pool: pg.Pool;
+  readonly schema: string;
+  readonly #ownsPool: boolean;
+  readonly #t: { threads: string; events: string; keys: string; migrations: string };
+
+  constructor(pool: pg.Pool, schema: string, ownsPool: boolean) {
+    this.pool = pool;
+    this.schema = schema;
+    this.#ownsPool = ownsPool;
+    const s = `"${schema}"`;
+    this.#t = {
+      threads: `${s}.twelve_threads`,
+      events: `${s}.twelve_events`,
+      keys: `${s}.twelve_idempotency`,
+      migrations: `${s}.twelve_migrations`,
+    };
+  }
+
+  /** Applies pending migrations under an advisory lock, so concurrent workers starting up do not race. */
+  async migrate(): Promise<number> {
+    return this.#tx(async (c) => {
+      await c.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`twelve:${this.schema}`]);
+      await c.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
+      await c.query(
+        `CREATE TABLE IF NOT EXISTS ${this.#t.migrations} (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+      );
+      const { rows } = await c.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${this.#t.migrations}`);
+      const current = rows[0]?.v ?? 0;
+      const latest = PG_MIGRATIONS.at(-1)?.version ?? 0;
+      if (current > latest) {
+        throw new StoreInputError(
+          "config_error",
+          `PostgreSQL schema "${this.schema}" was migrated by a newer twelve (version ${current}; this one knows ${latest}): upgrade twelve`,
+        );
+      }
+      for (const m of PG_MIGRATIONS) {
+        if (m.version <= current) continue;
+        await c.query(m.sql.replaceAll("$S", `"${this.schema}"`));
+        await c.query(`INSERT INTO ${this.#t.migrations} (version, name) VALUES ($1, $2)`, [m.version, m.name]);
+      }
+      return latest;
+    });
+  }
+
+  async #tx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query("BEGIN");
+      const result = await fn(client);
+      await client.query("COMMIT");
+      return result;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async #row(c: pg.PoolClient | pg.Pool, threadId: string, lock = false): Promise<ThreadRow | undefined> {
+    const { rows } = await c.query<ThreadRow>(
+      `SELECT ${THREAD_COLUMNS} FROM ${this.#t.threads} WHERE id = $1${lock ? " FOR UPDATE" : ""}`,
+      [threadId],
+    );
+    return rows[0];
+  }
+
+  async #insertEvents(c: pg.PoolClient, threadId: string, from: number, events: readonly Event[]): Promise<void> {
+    if (events.length === 0) return;
+    try {
+      await c.query(
+        `INSERT INTO ${this.#t.events} (thread_id, seq, id, type, body)
+         SELECT $1, $2::integer + x.o, x.i, x.t, x.b::jsonb FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS x(i, t, b, o)`,
+        [threadId, from, events.map((e) => e.id), events.map((e) => e.type), events.map(eventJson)],
+      );
+    } catch (error) {
+      if (isUniqueViolation(error, "id")) {
+        throw new StoreInputError("invalid_event", `thread ${threadId} already has an event with one of these ids`, {
+          threadId,
+          ids: events.map((e) => e.id),
+        });
+      }
+      throw error;
+    }
+  }
+
+  async create(thread: Thread, options: CreateOptions = {}): Promise<Thread> {
+    const id = options.id ?? thread.id;
+    validateEvents(thread.events);
+    const stored: Thread = { ...thread, id, version: thread.events.length };
+    const derived = deriveColumns(stored);
+    try {
+      await this.#tx(async (c) => {
+        await c.query(
+          `INSERT INTO ${this.#t.threads} (${THREAD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, ${NOW_MS}, ${NOW_MS}, NULL)`,
+          [
+            id,
+            stored.agent,
+            derived.status,
+            derived.pendingKind,
+            derived.pending ? JSON.stringify(derived.pending) : null,
+            stored.version,
+            stored.schemaVersion,
+            derived.channel,
+            stored.parent?.threadId ?? null,
+            stored.parent?.eventId ?? null,
+          ],
+        );
+        await this.#insertEvents(c, id, 0, stored.events);
+      });
+    } catch (error) {
+      if (isUniqueViolation(error, "twelve_threads_pkey")) throw new ThreadExistsError(id);
+      throw error;
+    }
+    return structuredClone(stored);
+  }
+
+  async #load(threadId: string): Promise<Thread | undefined> {
+    // REPEATABLE READ: the row and its events come from one snapshot.
+    const client = await this.pool.connect();
+    try {
+      await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      const row = await this.#row(client, threadId);
+      const bodies = row
+        ? (
+            await client.query<{ seq: number; body: unknown }>(
+              `SELECT seq, body FROM ${this.#t.events} WHERE thread_id = $1 ORDER BY seq`,
+              [threadId],
+            )
+          ).rows
+        : [];
+      await client.query("COMMIT");
+      return row ? assembleThread(row, bodies) : undefined;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async load(threadId: string): Promise<Thread> {
+    const thread = await this.#load(threadId);
+    if (!thread) throw new ThreadNotFoundError(threadId);
+    return thread;
+  }
+
+  get(threadId: string): Promise<Thread | undefined> {
+    return this.#load(threadId);
+  }
+
+  async summary(threadId: string): Promise<ThreadSummary> {
+    const row = await this.#row(this.pool, threadId);
+    if (!row) throw new ThreadNotFoundError(threadId);
+    return rowToSummary(row);
+  }
+
+  async append(threadId: string, events: readonly Event[], options: AppendOptions): Promise<AppendResult> {
+    validateExpectedVersion(options?.expectedVersion);
+    validateEvents(events);
+    const key = options.idempotencyKey;
+    const copies = structuredClone([...events]);
+    return this.#tx(async (c): Promise<AppendResult> => {
+      // FOR UPDATE serializes appenders of one thread; the version check below is then race-free.
+      const row = await this.#row(c, threadId, true);
+      if (!row) throw new ThreadNotFoundError(threadId);
+      const version = Number(row.version);
+      if (key !== undefined) {
+        const { rows } = await c.query<{ from_version: number; count: number }>(
+          `SELECT from_version, count FROM ${this.#t.keys} WHERE thread_id = $1 AND key = $2`,
+          [threadId, key],
+        );
+        const first = rows[0];
+        if (first) {
+          const { rows: bodies } = await c.query<{ seq: number; body: unknown }>(
+            `SELECT seq, body FROM ${this.#t.events} WHERE thread_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq`,
+            [threadId, first.from_version, first.from_version + first.count],
+          );
+          return {
+            version,
+            appended: bodies.map((b) => parseEventBody(b.body, threadId, b.seq)),
+            duplicate: true,
+            summary: rowToSummary(row),
+          };
+        }
+      }
+      if (row.archived_ms !== null) throw new ThreadArchivedError(threadId);
+      if (version !== options.expectedVersion)
+        throw new VersionConflictError(threadId, options.expectedVersion, version);
+      let after = row;
+      if (copies.length > 0) {
+        await this.#insertEvents(c, threadId, version, copies);
+        const refId = referencedStepId(copies);
+        const ref = refId
+          ? (
+              await c.query<{ seq: number; body: unknown }>(
+                `SELECT seq, body FROM ${this.#t.events} WHERE thread_id = $1 AND id = $2`,
+                [threadId, refId],
+              )
+            ).rows[0]
+          : undefined;
+        const tail = stateTail(
+          { id: threadId, agent: row.agent, schemaVersion: Number(row.schema_version) },
+          copies,
+          ref ? parseEventBody(ref.body, threadId, ref.seq) : undefined,
+        );
+        const derived = deriveColumns(tail, row.channel);
+        const { rows } = await c.query<ThreadRow>(
+          `UPDATE ${this.#t.threads} SET status = $2, pending_kind = $3, pending = $4, version = $5, channel = $6,
+             updated_ms = GREATEST(${NOW_MS}, updated_ms + 1)
+           WHERE id = $1 RETURNING ${THREAD_COLUMNS}`,
+          [
+            threadId,
+            derived.status,
+            derived.pendingKind,
+            derived.pending ? JSON.stringify(derived.pending) : null,
+            version + copies.length,
+            derived.channel,
+          ],
+        );
+        after = rows[0] as ThreadRow;
+      }
+      if (key !== undefined) {
+        await c.query(
+          `INSERT INTO ${this.#t.keys} (thread_id, key, from_version, count, created_ms) VALUES ($1, $2, $3, $4, ${NOW_MS})`,
+          [threadId, key, version, copies.length],
+        );
+      }
+      return { version: version + copies.length, appended: copies, duplicate: false, summary: rowToSummary(after) };
+    });
+  }
+
+  async list(filter: ListFilter = {}): Promise<ListPage> {
+    const limit = pageSize(filter);
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const p = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    if (!filter.includeArchived) where.push("archived_ms IS NULL");
+    const statuses = statusList(filter);
+    if (statuses) where.push(`status = ANY(${p(statuses)}::text[])`);
+    if (filter.agent !== undefined) where.push(`agent = ${p(filter.agent)}`);
+    if (filter.pendingKind !== undefined) where.push(`pending_kind = ${p(filter.pendingKind)}`);
+    if (filter.channel !== undefined) where.push(`channel = ${p(filter.channel)}`);
+    if (filter.updatedAfter !== undefined) {
+      where.push(`updated_ms >= ${p(toMillis(filter.updatedAfter, "updatedAfter"))}`);
+    }
+    if (filter.updatedBefore !== undefined) {
+      where.push(`updated_ms < ${p(toMillis(filter.updatedBefore, "updatedBefore"))}`);
+    }
+    if (filter.cursor !== undefined) {
+      const cursor = decodeCursor(filter.cursor);
+      where.push(`(updated_ms, id) < (${p(cursor.updatedMs)}::bigint, ${p(cursor.id)}::text)`);
+    }
+    const { rows } = await this.pool.query<ThreadRow>(
+      `SELECT ${THREAD_COLUMNS} FROM ${this.#t.threads} ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+       ORDER BY updated_ms DESC, id DESC LIMIT ${p(limit + 1)}`,
+      params,
+    );
+    const page = rows.slice(0, limit);
+    const result: ListPage = { threads: page.map(rowToSummary) };
+    const last = page.at(-1);
+    if (rows.length > limit && last)
+      result.nextCursor = encodeCursor({ updatedMs: Number(last.updated_ms), id: last.id });
+    return result;
+  }
+
+  async fork(threadId: string, atEventId: string, options: CreateOptions = {}): Promise<Thread> {
+    const source = await this.load(threadId);
+    return this.create(forkThread(source, atEventId, options.id ? { id: options.id } : {}));
+  }
+
+  async archive(threadId: string): Promise<ThreadSummary> {
+    await this.pool.query(
+      `UPDATE ${this.#t.threads} SET archived_ms = ${NOW_MS} WHERE id = $1 AND archived_ms IS NULL`,
+      [threadId],
+    );
+    return this.summary(threadId);
+  }
+
+  async acquireLease(threadId: string, options: LeaseOptions = {}): Promise<Lease> {
+    const owner = options.owner ?? `runner_${randomToken().slice(0, 8)}`;
+    const token = randomToken();
+    const ttl = options.ttlMs ?? DEFAULT_LEASE_TTL_MS;
+    const { rows } = await this.pool.query<{ lease_expires_ms: string }>(
+      `UPDATE ${this.#t.threads} SET lease_owner = $2, lease_token = $3, lease_expires_ms = ${NOW_MS} + $4
+       WHERE id = $1 AND (lease_token IS NULL OR lease_expires_ms <= ${NOW_MS} OR lease_owner = $2)
+       RETURNING lease_expires_ms`,
+      [threadId, owner, token, ttl],
+    );
+    const got = rows[0];
+    if (got) return { threadId, owner, token, expiresAt: new Date(Number(got.lease_expires_ms)).toISOString() };
+    const held = await this.pool.query<{ lease_owner: string; lease_expires_ms: string }>(
+      `SELECT lease_owner, lease_expires_ms FROM ${this.#t.threads} WHERE id = $1`,
+      [threadId],
+    );
+    const h = held.rows[0];
+    if (!h) throw new ThreadNotFoundError(threadId);
+    throw new LeaseHeldError(threadId, h.lease_owner, new Date(Number(h.lease_expires_ms)).toISOString());
+  }
+
+  async renewLease(lease: Lease, ttlMs = DEFAULT_LEASE_TTL_MS): Promise<Lease> {
+    const { rows } = await this.pool.query<{ lease_expires_ms: string }>(
+      `UPDATE ${this.#t.threads} SET lease_expires_ms = ${NOW_MS} + $3 WHERE id = $1 AND lease_token = $2 RETURNING lease_expires_ms`,
+      [lease.threadId, lease.token, ttlMs],
+    );
+    const got = rows[0];
+    if (!got) throw new LeaseLostError(lease.threadId, lease.owner);
+    return { ...lease, expiresAt: new Date(Number(got.lease_expires_ms)).toISOString() };
+  }
+
+  async releaseLease(lease: Lease): Promise<void> {
+    await this.pool.query(
+      `UPDATE ${this.#t.threads} SET lease_owner = NULL, lease_token = NULL, lease_expires_ms = NULL WHERE id = $1 AND lease_token = $2`,
+      [lease.threadId, lease.token],
+    );
+  }
+
+  /** Drops the schema with all threads: for tests and benchmarks with a throwaway schema. */
+  async dropSchema(): Promise<void> {
+    await this.pool.query(`DROP SCHEMA IF EXISTS "${this.schema}" CASCADE`);
+  }
+
+  async close(): Promise<void> {
+    if (this.#ownsPool) await this.pool.end();
+  }
+}

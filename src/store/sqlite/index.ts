@@ -1,0 +1,2 @@
+export { SQLITE_MIGRATIONS } from "./schema.js";
+export { DEFAULT_SQLITE_PATH, openSqliteStore, type SqliteStoreOptions, SqliteThreadStore } from "./store.js";

@@ -1,0 +1,54 @@
+/**
+ * Versioned schema of the SQLite store, tracked in `PRAGMA user_version`.
+ * Migrations only ever append: a database written by any older twelve
+ * upgrades in place when a newer one opens it.
+ */
+export const SQLITE_MIGRATIONS: readonly string[] = [
+  // 1: threads, their events, idempotency keys.
+  `
+  CREATE TABLE twelve_threads (
+    id TEXT PRIMARY KEY,
+    agent TEXT NOT NULL,
+    status TEXT NOT NULL,
+    pending_kind TEXT,
+    pending TEXT,
+    version INTEGER NOT NULL,
+    schema_version INTEGER NOT NULL,
+    channel TEXT,
+    parent_thread_id TEXT,
+    parent_event_id TEXT,
+    created_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    archived_ms INTEGER
+  );
+  CREATE TABLE twelve_events (
+    thread_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (thread_id, seq)
+  ) WITHOUT ROWID;
+  CREATE UNIQUE INDEX twelve_events_id ON twelve_events (thread_id, id);
+  CREATE TABLE twelve_idempotency (
+    thread_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    from_version INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL,
+    PRIMARY KEY (thread_id, key)
+  ) WITHOUT ROWID;
+  CREATE INDEX twelve_threads_status ON twelve_threads (status, updated_ms DESC, id DESC) WHERE archived_ms IS NULL;
+  CREATE INDEX twelve_threads_pending ON twelve_threads (pending_kind, updated_ms DESC, id DESC)
+    WHERE archived_ms IS NULL AND pending_kind IS NOT NULL;
+  CREATE INDEX twelve_threads_agent ON twelve_threads (agent, updated_ms DESC, id DESC);
+  CREATE INDEX twelve_threads_channel ON twelve_threads (channel, updated_ms DESC, id DESC) WHERE channel IS NOT NULL;
+  CREATE INDEX twelve_threads_updated ON twelve_threads (updated_ms DESC, id DESC);
+  `,
+  // 2: leases (one runner per thread).
+  `
+  ALTER TABLE twelve_threads ADD COLUMN lease_owner TEXT;
+  ALTER TABLE twelve_threads ADD COLUMN lease_token TEXT;
+  ALTER TABLE twelve_threads ADD COLUMN lease_expires_ms INTEGER;
+  `,
+];

@@ -1,0 +1,436 @@
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import type BetterSqlite3 from "better-sqlite3";
+import type { Event } from "../../thread/event.js";
+import { fork as forkThread, type Thread } from "../../thread/thread.js";
+import { decodeCursor, encodeCursor, pageSize, statusList } from "../cursor.js";
+import {
+  deriveColumns,
+  eventJson,
+  randomToken,
+  referencedStepId,
+  stateTail,
+  toMillis,
+  validateEvents,
+  validateExpectedVersion,
+} from "../derive.js";
+import {
+  LeaseHeldError,
+  LeaseLostError,
+  StoreCorruptError,
+  StoreInputError,
+  ThreadArchivedError,
+  ThreadExistsError,
+  ThreadNotFoundError,
+  VersionConflictError,
+} from "../errors.js";
+import { assembleThread, parseEventBody, rowToSummary, type ThreadRow } from "../rows.js";
+import {
+  type AppendOptions,
+  type AppendResult,
+  type CreateOptions,
+  DEFAULT_LEASE_TTL_MS,
+  type Lease,
+  type LeaseOptions,
+  type ListFilter,
+  type ListPage,
+  type ThreadStore,
+  type ThreadSummary,
+} from "../types.js";
+import { SQLITE_MIGRATIONS } from "./schema.js";
+
+type Database = BetterSqlite3.Database;
+
+export interface SqliteStoreOptions {
+  /** Database file; default `.twelve/twelve.db` under `cwd`. `:memory:` works for throwaway use. */
+  path?: string;
+  cwd?: string;
+  /**
+   * `full` (default) fsyncs the WAL on every commit, so an acknowledged append
+   * survives power loss; `normal` survives process crashes only, and is faster.
+   */
+  synchronous?: "full" | "normal";
+  /** How long a writer waits for another process's write lock; default 5000 ms. */
+  busyTimeoutMs?: number;
+}
+
+export const DEFAULT_SQLITE_PATH = ".twelve/twelve.db";
+
+const THREAD_COLUMNS =
+  "id, agent, status, pending_kind, pending, version, schema_version, channel, parent_thread_id, parent_event_id, created_ms, updated_ms, archived_ms";
+
+/** Opens (creating and migrating when needed) a SQLite thread store. better-sqlite3 is loaded only here. */
+export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise<SqliteThreadStore> {
+  const path =
+    options.path === ":memory:"
+      ? ":memory:"
+      : resolve(options.cwd ?? process.cwd(), options.path ?? DEFAULT_SQLITE_PATH);
+  let Database: typeof BetterSqlite3;
+  try {
+    Database = (await import("better-sqlite3")).default;
+  } catch (error) {
+    throw new StoreInputError(
+      "config_error",
+      `the SQLite store needs the better-sqlite3 package: npm install better-sqlite3 (${(error as Error).message})`,
+    );
+  }
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const db = guard(path, () => new Database(path, { timeout: options.busyTimeoutMs ?? 5000 }));
+  try {
+    guard(path, () => {
+      db.pragma("journal_mode = WAL");
+      db.pragma(`synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
+      db.pragma("foreign_keys = ON");
+      migrate(db, path);
+    });
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return new SqliteThreadStore(db, path);
+}
+
+function migrate(db: Database, path: string): void {
+  const current = db.pragma("user_version", { simple: true }) as number;
+  if (current > SQLITE_MIGRATIONS.length) {
+    throw new StoreInputError(
+      "config_error",
+      `${path} was written by a newer twelve (store schema ${current}; this version knows ${SQLITE_MIGRATIONS.length}): upgrade twelve`,
+    );
+  }
+  if (current === SQLITE_MIGRATIONS.length) return;
+  // IMMEDIATE: two processes opening a fresh file at once must not both migrate.
+  db.transaction(() => {
+    const now = db.pragma("user_version", { simple: true }) as number;
+    for (let v = now; v < SQLITE_MIGRATIONS.length; v++) db.exec(SQLITE_MIGRATIONS[v] as string);
+    db.pragma(`user_version = ${SQLITE_MIGRATIONS.length}`);
+  }).immediate();
+}
+
+const CORRUPT_CODES = new Set(["SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_CORRUPT_INDEX", "SQLITE_CORRUPT_SEQUENCE"]);
+
+/** Turns SQLite's damage reports into StoreCorruptError naming the file. */
+function guard<T>(path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === "string" && (CORRUPT_CODES.has(code) || code.startsWith("SQLITE_CORRUPT"))) {
+      throw new StoreCorruptError(
+        `the SQLite store ${path} is damaged or not a twelve database (${code}: ${(error as Error).message})`,
+        { path, sqliteCode: code },
+        error,
+      );
+    }
+    throw error;
+  }
+}
+
+export class SqliteThreadStore implements ThreadStore {
+  readonly kind = "sqlite";
+  readonly db: Database;
+  readonly path: string;
+  #lastMs = 0;
+  readonly #stmts: Map<string, BetterSqlite3.Statement>;
+
+  constructor(db: Database, path: string) {
+    this.db = db;
+    this.path = path;
+    this.#stmts = new Map();
+  }
+
+  #stmt(sql: string): BetterSqlite3.Statement {
+    let stmt = this.#stmts.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.#stmts.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  #now(): number {
+    this.#lastMs = Math.max(Date.now(), this.#lastMs + 1);
+    return this.#lastMs;
+  }
+
+  #run<T>(fn: () => T): Promise<T> {
+    try {
+      return Promise.resolve(guard(this.path, fn));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #row(threadId: string): ThreadRow | undefined {
+    return this.#stmt(`SELECT ${THREAD_COLUMNS} FROM twelve_threads WHERE id = ?`).get(threadId) as
+      | ThreadRow
+      | undefined;
+  }
+
+  #insertEvents(threadId: string, from: number, events: readonly Event[]): void {
+    const insert = this.#stmt("INSERT INTO twelve_events (thread_id, seq, id, type, body) VALUES (?, ?, ?, ?, ?)");
+    for (const [i, e] of events.entries()) {
+      try {
+        insert.run(threadId, from + i + 1, e.id, e.type, eventJson(e));
+      } catch (error) {
+        if ((error as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") {
+          throw new StoreInputError("invalid_event", `thread ${threadId} already has an event with id "${e.id}"`, {
+            threadId,
+            id: e.id,
+          });
+        }
+        throw error;
+      }
+    }
+  }
+
+  create(thread: Thread, options: CreateOptions = {}): Promise<Thread> {
+    return this.#run(() => {
+      const id = options.id ?? thread.id;
+      validateEvents(thread.events);
+      const stored: Thread = { ...thread, id, version: thread.events.length };
+      const derived = deriveColumns(stored);
+      const ms = this.#now();
+      this.db
+        .transaction(() => {
+          if (this.#row(id)) throw new ThreadExistsError(id);
+          this.#stmt(
+            `INSERT INTO twelve_threads (${THREAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
+          ).run(
+            id,
+            stored.agent,
+            derived.status,
+            derived.pendingKind,
+            derived.pending ? JSON.stringify(derived.pending) : null,
+            stored.version,
+            stored.schemaVersion,
+            derived.channel,
+            stored.parent?.threadId ?? null,
+            stored.parent?.eventId ?? null,
+            ms,
+            ms,
+          );
+          this.#insertEvents(id, 0, stored.events);
+        })
+        .immediate();
+      return structuredClone(stored);
+    });
+  }
+
+  #load(threadId: string): Thread | undefined {
+    // One read transaction: the row and its events come from the same snapshot.
+    return this.db.transaction(() => {
+      const row = this.#row(threadId);
+      if (!row) return undefined;
+      const bodies = this.#stmt("SELECT seq, body FROM twelve_events WHERE thread_id = ? ORDER BY seq").all(
+        threadId,
+      ) as {
+        seq: number;
+        body: string;
+      }[];
+      return assembleThread(row, bodies);
+    })();
+  }
+
+  load(threadId: string): Promise<Thread> {
+    return this.#run(() => {
+      const thread = this.#load(threadId);
+      if (!thread) throw new ThreadNotFoundError(threadId);
+      return thread;
+    });
+  }
+
+  get(threadId: string): Promise<Thread | undefined> {
+    return this.#run(() => this.#load(threadId));
+  }
+
+  summary(threadId: string): Promise<ThreadSummary> {
+    return this.#run(() => {
+      const row = this.#row(threadId);
+      if (!row) throw new ThreadNotFoundError(threadId);
+      return rowToSummary(row);
+    });
+  }
+
+  #eventsBetween(threadId: string, from: number, count: number): Event[] {
+    const rows = this.#stmt(
+      "SELECT seq, body FROM twelve_events WHERE thread_id = ? AND seq > ? AND seq <= ? ORDER BY seq",
+    ).all(threadId, from, from + count) as { seq: number; body: string }[];
+    return rows.map((r) => parseEventBody(r.body, threadId, r.seq));
+  }
+
+  append(threadId: string, events: readonly Event[], options: AppendOptions): Promise<AppendResult> {
+    return this.#run(() => {
+      validateExpectedVersion(options?.expectedVersion);
+      validateEvents(events);
+      const key = options.idempotencyKey;
+      // IMMEDIATE takes the write lock before reading the version, so check-then-insert is atomic across processes.
+      return this.db
+        .transaction((): AppendResult => {
+          const row = this.#row(threadId);
+          if (!row) throw new ThreadNotFoundError(threadId);
+          const version = Number(row.version);
+          if (key !== undefined) {
+            const first = this.#stmt(
+              "SELECT from_version, count FROM twelve_idempotency WHERE thread_id = ? AND key = ?",
+            ).get(threadId, key) as { from_version: number; count: number } | undefined;
+            if (first) {
+              return {
+                version,
+                appended: this.#eventsBetween(threadId, first.from_version, first.count),
+                duplicate: true,
+                summary: rowToSummary(row),
+              };
+            }
+          }
+          if (row.archived_ms !== null) throw new ThreadArchivedError(threadId);
+          if (version !== options.expectedVersion)
+            throw new VersionConflictError(threadId, options.expectedVersion, version);
+          const copies = structuredClone([...events]);
+          if (copies.length > 0) {
+            this.#insertEvents(threadId, version, copies);
+            const refId = referencedStepId(copies);
+            const ref = refId
+              ? (this.#stmt("SELECT seq, body FROM twelve_events WHERE thread_id = ? AND id = ?").get(
+                  threadId,
+                  refId,
+                ) as { seq: number; body: string } | undefined)
+              : undefined;
+            const tail = stateTail(
+              { id: threadId, agent: row.agent, schemaVersion: Number(row.schema_version) },
+              copies,
+              ref ? parseEventBody(ref.body, threadId, ref.seq) : undefined,
+            );
+            const derived = deriveColumns(tail, row.channel);
+            this.#stmt(
+              "UPDATE twelve_threads SET status = ?, pending_kind = ?, pending = ?, version = ?, channel = ?, updated_ms = ? WHERE id = ?",
+            ).run(
+              derived.status,
+              derived.pendingKind,
+              derived.pending ? JSON.stringify(derived.pending) : null,
+              version + copies.length,
+              derived.channel,
+              this.#now(),
+              threadId,
+            );
+          }
+          if (key !== undefined) {
+            this.#stmt(
+              "INSERT INTO twelve_idempotency (thread_id, key, from_version, count, created_ms) VALUES (?, ?, ?, ?, ?)",
+            ).run(threadId, key, version, copies.length, Date.now());
+          }
+          const after = this.#row(threadId) as ThreadRow;
+          return { version: version + copies.length, appended: copies, duplicate: false, summary: rowToSummary(after) };
+        })
+        .immediate();
+    });
+  }
+
+  list(filter: ListFilter = {}): Promise<ListPage> {
+    return this.#run(() => {
+      const limit = pageSize(filter);
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (!filter.includeArchived) where.push("archived_ms IS NULL");
+      const statuses = statusList(filter);
+      if (statuses) {
+        where.push(`status IN (${statuses.map(() => "?").join(", ")})`);
+        params.push(...statuses);
+      }
+      if (filter.agent !== undefined) {
+        where.push("agent = ?");
+        params.push(filter.agent);
+      }
+      if (filter.pendingKind !== undefined) {
+        where.push("pending_kind = ?");
+        params.push(filter.pendingKind);
+      }
+      if (filter.channel !== undefined) {
+        where.push("channel = ?");
+        params.push(filter.channel);
+      }
+      if (filter.updatedAfter !== undefined) {
+        where.push("updated_ms >= ?");
+        params.push(toMillis(filter.updatedAfter, "updatedAfter"));
+      }
+      if (filter.updatedBefore !== undefined) {
+        where.push("updated_ms < ?");
+        params.push(toMillis(filter.updatedBefore, "updatedBefore"));
+      }
+      if (filter.cursor !== undefined) {
+        const c = decodeCursor(filter.cursor);
+        where.push("(updated_ms < ? OR (updated_ms = ? AND id < ?))");
+        params.push(c.updatedMs, c.updatedMs, c.id);
+      }
+      const sql = `SELECT ${THREAD_COLUMNS} FROM twelve_threads ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY updated_ms DESC, id DESC LIMIT ?`;
+      const rows = this.#stmt(sql).all(...params, limit + 1) as ThreadRow[];
+      const page = rows.slice(0, limit);
+      const result: ListPage = { threads: page.map(rowToSummary) };
+      const last = page.at(-1);
+      if (rows.length > limit && last)
+        result.nextCursor = encodeCursor({ updatedMs: Number(last.updated_ms), id: last.id });
+      return result;
+    });
+  }
+
+  async fork(threadId: string, atEventId: string, options: CreateOptions = {}): Promise<Thread> {
+    const source = await this.load(threadId);
+    return this.create(forkThread(source, atEventId, options.id ? { id: options.id } : {}));
+  }
+
+  archive(threadId: string): Promise<ThreadSummary> {
+    return this.#run(() => {
+      this.#stmt("UPDATE twelve_threads SET archived_ms = ? WHERE id = ? AND archived_ms IS NULL").run(
+        this.#now(),
+        threadId,
+      );
+      const row = this.#row(threadId);
+      if (!row) throw new ThreadNotFoundError(threadId);
+      return rowToSummary(row);
+    });
+  }
+
+  acquireLease(threadId: string, options: LeaseOptions = {}): Promise<Lease> {
+    return this.#run(() => {
+      const owner = options.owner ?? `runner_${randomToken().slice(0, 8)}`;
+      const token = randomToken();
+      const now = Date.now();
+      const expires = now + (options.ttlMs ?? DEFAULT_LEASE_TTL_MS);
+      const changed = this.#stmt(
+        `UPDATE twelve_threads SET lease_owner = ?, lease_token = ?, lease_expires_ms = ?
+         WHERE id = ? AND (lease_token IS NULL OR lease_expires_ms <= ? OR lease_owner = ?)`,
+      ).run(owner, token, expires, threadId, now, owner).changes;
+      if (changed === 1) return { threadId, owner, token, expiresAt: new Date(expires).toISOString() };
+      const held = this.#stmt("SELECT lease_owner, lease_expires_ms FROM twelve_threads WHERE id = ?").get(threadId) as
+        | { lease_owner: string; lease_expires_ms: number }
+        | undefined;
+      if (!held) throw new ThreadNotFoundError(threadId);
+      throw new LeaseHeldError(threadId, held.lease_owner, new Date(held.lease_expires_ms).toISOString());
+    });
+  }
+
+  renewLease(lease: Lease, ttlMs = DEFAULT_LEASE_TTL_MS): Promise<Lease> {
+    return this.#run(() => {
+      const expires = Date.now() + ttlMs;
+      const changed = this.#stmt("UPDATE twelve_threads SET lease_expires_ms = ? WHERE id = ? AND lease_token = ?").run(
+        expires,
+        lease.threadId,
+        lease.token,
+      ).changes;
+      if (changed !== 1) throw new LeaseLostError(lease.threadId, lease.owner);
+      return { ...lease, expiresAt: new Date(expires).toISOString() };
+    });
+  }
+
+  releaseLease(lease: Lease): Promise<void> {
+    return this.#run(() => {
+      this.#stmt(
+        "UPDATE twelve_threads SET lease_owner = NULL, lease_token = NULL, lease_expires_ms = NULL WHERE id = ? AND lease_token = ?",
+      ).run(lease.threadId, lease.token);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
