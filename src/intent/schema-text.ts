@@ -28,74 +28,145 @@ export function stepJsonSchema(intents: readonly AnyIntent[]): JsonSchema {
   return anyOf.length === 1 ? (anyOf[0] as JsonSchema) : { anyOf };
 }
 
+/** Above this width an object is written one field per line. */
+const MAX_LINE = 100;
+
 /**
- * The intents as compact TypeScript-like shapes with descriptions as
- * comments: the "Answer in JSON using any of these schemas" block of the
- * default prompt. Token-lean: one line per shape unless fields carry docs.
+ * The intents as compact TypeScript-like shapes: the "answer with one of
+ * these" block of the default prompt. Descriptions and constraints become
+ * `//` comments, enums literal unions, records `Record<K, V>`, tuples
+ * `[A, B]`; recursive types are named once (`type Node = …`) below their
+ * intent. Short shapes stay on one line to save tokens.
  */
 export function renderIntentSchemas(intents: readonly AnyIntent[]): string {
-  return intents
-    .map((intent) => {
-      const schema = argumentsJsonSchema(intent);
-      const body = renderObject(schema, 0, [`intent: "${intent.name}"`]);
-      return `// ${oneLine(intent.description)}\n${body}`;
-    })
-    .join("\n\n");
+  return intents.map(renderIntent).join("\n\n");
+}
+
+function renderIntent(intent: AnyIntent): string {
+  const schema = argumentsJsonSchema(intent);
+  const defs = (schema.$defs ?? {}) as Record<string, JsonSchema>;
+  const names = new Map(Object.keys(defs).map((key) => [key, defName(key)]));
+  const r = new Renderer(names);
+  const head = [
+    `// ${oneLine(intent.description)}`,
+    r.object(schema, 0, [{ text: `intent: ${JSON.stringify(intent.name)}` }]),
+  ];
+  for (const [key, def] of Object.entries(defs)) head.push(`type ${names.get(key)} = ${r.type(def, 0)};`);
+  return head.join("\n");
+}
+
+/** zod names unnamed recursive schemas `__schema0`; `.meta({ id })` names are kept. */
+function defName(key: string): string {
+  const clean = key.replace(/^_+/, "").replace(/[^A-Za-z0-9_$]/g, "_");
+  return clean.charAt(0).toUpperCase() + clean.slice(1);
 }
 
 function oneLine(text: string): string {
   return text.replace(/\s+/g, " ").trim();
 }
 
-function renderObject(schema: JsonSchema, depth: number, leading: string[] = []): string {
-  const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
-  const required = new Set((schema.required as string[]) ?? []);
-  const fields: { text: string; doc?: string }[] = leading.map((text) => ({ text }));
-  for (const [key, prop] of Object.entries(properties)) {
-    const name = /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? key : JSON.stringify(key);
-    const optional = required.has(key) ? "" : "?";
-    const field: { text: string; doc?: string } = { text: `${name}${optional}: ${renderType(prop, depth + 1)}` };
-    if (typeof prop.description === "string") field.doc = oneLine(prop.description);
-    fields.push(field);
-  }
-  const extra = schema.additionalProperties;
-  if (fields.length === 0) {
-    if (extra && typeof extra === "object") return `Record<string, ${renderType(extra as JsonSchema, depth)}>`;
-    return "{}";
-  }
-  const multiline = fields.some((f) => f.doc) || fields.some((f) => f.text.includes("\n"));
-  if (!multiline) return `{ ${fields.map((f) => f.text).join("; ")} }`;
-  const pad = "  ".repeat(depth + 1);
-  const lines = fields.map((f) => `${pad}${f.text};${f.doc ? ` // ${f.doc}` : ""}`);
-  return `{\n${lines.join("\n")}\n${"  ".repeat(depth)}}`;
+interface Field {
+  text: string;
+  doc?: string;
 }
 
-function renderType(schema: JsonSchema, depth: number): string {
-  if ("const" in schema) return JSON.stringify(schema.const);
-  if (Array.isArray(schema.enum)) return schema.enum.map((v) => JSON.stringify(v)).join(" | ");
-  const union = (schema.anyOf ?? schema.oneOf) as JsonSchema[] | undefined;
-  if (Array.isArray(union)) return union.map((s) => renderType(s, depth)).join(" | ");
-  const type = schema.type;
-  if (Array.isArray(type)) return type.map((t) => renderType({ ...schema, type: t }, depth)).join(" | ");
-  switch (type) {
-    case "string":
-      return "string";
-    case "number":
-      return "number";
-    case "integer":
-      return "integer";
-    case "boolean":
-      return "boolean";
-    case "null":
-      return "null";
-    case "array": {
-      const items = (schema.items ?? {}) as JsonSchema;
-      const inner = renderType(items, depth);
-      return inner.includes("|") ? `(${inner})[]` : `${inner}[]`;
+class Renderer {
+  constructor(private readonly defNames: Map<string, string>) {}
+
+  object(schema: JsonSchema, depth: number, leading: Field[] = []): string {
+    const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
+    const required = new Set((schema.required as string[]) ?? []);
+    const fields = [...leading];
+    for (const [key, prop] of Object.entries(properties)) {
+      const name = /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? key : JSON.stringify(key);
+      const optional = required.has(key) ? "" : "?";
+      const field: Field = { text: `${name}${optional}: ${this.type(prop, depth + 1)}` };
+      const doc = docOf(prop);
+      if (doc) field.doc = doc;
+      fields.push(field);
     }
-    case "object":
-      return renderObject(schema, depth);
-    default:
-      return "any";
+    if (fields.length === 0) {
+      const extra = schema.additionalProperties;
+      if (extra && typeof extra === "object") return this.record(schema, extra as JsonSchema, depth);
+      return "{}";
+    }
+    const flat = `{ ${fields.map((f) => f.text).join("; ")} }`;
+    const multiline = fields.some((f) => f.doc || f.text.includes("\n")) || flat.length + depth * 2 > MAX_LINE;
+    if (!multiline) return flat;
+    const pad = "  ".repeat(depth + 1);
+    const lines = fields.map((f) => `${pad}${f.text};${f.doc ? ` // ${f.doc}` : ""}`);
+    return `{\n${lines.join("\n")}\n${"  ".repeat(depth)}}`;
   }
+
+  record(schema: JsonSchema, values: JsonSchema, depth: number): string {
+    const keys = (schema.propertyNames ?? {}) as JsonSchema;
+    const key = Array.isArray(keys.enum) ? keys.enum.map((k) => JSON.stringify(k)).join(" | ") : "string";
+    return `Record<${key}, ${this.type(values, depth)}>`;
+  }
+
+  type(schema: JsonSchema, depth: number): string {
+    if (typeof schema.$ref === "string") return this.ref(schema.$ref);
+    if ("const" in schema) return JSON.stringify(schema.const);
+    if (Array.isArray(schema.enum)) return schema.enum.map((v) => JSON.stringify(v)).join(" | ");
+    const union = (schema.anyOf ?? schema.oneOf) as JsonSchema[] | undefined;
+    if (Array.isArray(union)) return union.map((s) => this.type(s, depth)).join(" | ");
+    const type = schema.type;
+    if (Array.isArray(type)) return type.map((t) => this.type({ ...schema, type: t }, depth)).join(" | ");
+    switch (type) {
+      case "string":
+      case "number":
+      case "integer":
+      case "boolean":
+      case "null":
+        return type;
+      case "array":
+        return this.array(schema, depth);
+      case "object":
+        return this.object(schema, depth);
+      default:
+        return "any";
+    }
+  }
+
+  private array(schema: JsonSchema, depth: number): string {
+    if (Array.isArray(schema.prefixItems)) {
+      return `[${(schema.prefixItems as JsonSchema[]).map((s) => this.type(s, depth)).join(", ")}]`;
+    }
+    const items = (schema.items ?? {}) as JsonSchema;
+    const inner = this.type(items, depth);
+    return inner.includes(" | ") && !inner.startsWith("{") ? `(${inner})[]` : `${inner}[]`;
+  }
+
+  private ref(ref: string): string {
+    const key = ref.startsWith("#/$defs/") ? ref.slice("#/$defs/".length) : undefined;
+    if (ref === "#") return "Arguments";
+    return (key && this.defNames.get(key)) ?? "any";
+  }
+}
+
+/** A field's comment: its description, then the constraints a model should respect. */
+function docOf(schema: JsonSchema): string | undefined {
+  const parts: string[] = [];
+  if (typeof schema.description === "string") parts.push(oneLine(schema.description));
+  const min = schema.minimum ?? schema.exclusiveMinimum;
+  const max = schema.maximum ?? schema.exclusiveMaximum;
+  if (typeof min === "number" || typeof max === "number") {
+    const low = typeof min === "number" ? `${schema.exclusiveMinimum !== undefined ? ">" : "≥"} ${min}` : "";
+    const high = typeof max === "number" ? `${schema.exclusiveMaximum !== undefined ? "<" : "≤"} ${max}` : "";
+    parts.push([low, high].filter(Boolean).join(", "));
+  }
+  const length = range(schema.minLength, schema.maxLength, "chars") ?? range(schema.minItems, schema.maxItems, "items");
+  if (length && !Array.isArray(schema.prefixItems)) parts.push(length);
+  if (typeof schema.format === "string") parts.push(schema.format);
+  else if (typeof schema.pattern === "string" && schema.pattern.length <= 60) parts.push(`/${schema.pattern}/`);
+  if ("default" in schema) parts.push(`default ${JSON.stringify(schema.default)}`);
+  return parts.length ? parts.join("; ") : undefined;
+}
+
+function range(min: unknown, max: unknown, unit: string): string | undefined {
+  const low = typeof min === "number" ? min : undefined;
+  const high = typeof max === "number" ? max : undefined;
+  if (low === undefined && high === undefined) return undefined;
+  if (low !== undefined && high !== undefined) return low === high ? `${low} ${unit}` : `${low}-${high} ${unit}`;
+  return low !== undefined ? `≥ ${low} ${unit}` : `≤ ${high} ${unit}`;
 }

@@ -1,118 +1,264 @@
-import type { z } from "zod";
-import { TwelveError } from "../../errors/index.js";
+import { parse as parseYaml } from "yaml";
 import type { AnyIntent } from "../intent.js";
+import { renderIntentSchemas } from "../schema-text.js";
+import { isPlainObject } from "./coerce.js";
+import { type ParsedStep, ParseError, type ParseFailure, type Repair, shorten } from "./errors.js";
+import { type Candidate, findCandidates } from "./extract.js";
+import { alignStep, type Failure } from "./step.js";
+import { decodeJson } from "./syntax.js";
 
-/** One change the parser made to turn an almost-right answer into a valid step. */
-export interface Repair {
-  kind: string;
-  path: string;
-  from?: unknown;
-  to?: unknown;
-}
+export type { ParsedStep, ParseFailure, Repair } from "./errors.js";
+export { formatIssues, ParseError } from "./errors.js";
 
-export interface ParsedStep {
-  value: { intent: string } & Record<string, unknown>;
-  repairs: Repair[];
-}
+/** Answers longer than this are rejected outright (documented limit). */
+export const MAX_ANSWER_LENGTH = 1_048_576;
 
-export type ParseFailure = "no_json" | "invalid_json" | "unknown_intent" | "missing_intent" | "invalid_arguments";
-
-/** The answer could not be turned into a step. Carries the raw text and what went wrong, briefly. */
-export class ParseError extends TwelveError {
-  readonly raw: string;
-  readonly reason: ParseFailure;
-  readonly intent: string | undefined;
-  readonly issues: string[];
-  constructor(reason: ParseFailure, message: string, raw: string, extra: { intent?: string; issues?: string[] } = {}) {
-    super("parse_error", message, { reason, intent: extra.intent, issues: extra.issues ?? [] });
-    this.name = "ParseError";
-    this.raw = raw;
-    this.reason = reason;
-    this.intent = extra.intent;
-    this.issues = extra.issues ?? [];
-  }
-}
-
-export function formatIssues(error: z.ZodError): string[] {
-  return error.issues.map((i) => `${i.path.length ? i.path.join(".") : "(root)"}: ${i.message}`);
-}
+const RANK: Record<ParseFailure, number> = {
+  no_json: 0,
+  invalid_json: 1,
+  missing_intent: 2,
+  unknown_intent: 3,
+  invalid_arguments: 4,
+};
 
 /**
- * Turns a model's answer into a validated step `{intent, ...args}`.
- * This first version finds the outermost JSON object and validates it
- * strictly; the lenient, repairing parser replaces its internals.
+ * Turns a model's answer into a validated step `{intent, ...args}`, leniently:
+ * finds the JSON (fences, reasoning around it, several blocks), repairs its
+ * syntax, aligns it to the intents' schemas, and reports every repair. Throws
+ * only ParseError, whose message tells the model how to answer next time.
  */
 export function parseStep(text: string, intents: readonly AnyIntent[]): ParsedStep {
-  const start = text.indexOf("{");
-  const end = text.lastIndexOf("}");
-  if (start < 0 || end < start) {
-    throw new ParseError("no_json", "the answer contains no JSON object", text);
-  }
-  let value: unknown;
+  const raw = typeof text === "string" ? text : String(text);
+  const tried: string[] = [];
   try {
-    value = JSON.parse(text.slice(start, end + 1));
+    if (raw.length > MAX_ANSWER_LENGTH) {
+      throw failure(intents, raw, tried, {
+        reason: "invalid_json",
+        detail: `the answer is ${raw.length} characters long; the limit is ${MAX_ANSWER_LENGTH}`,
+      });
+    }
+    return parseCandidates(raw, intents, tried);
   } catch (error) {
-    throw new ParseError("invalid_json", `the answer is not valid JSON: ${(error as Error).message}`, text);
+    throw asParseError(error, intents, raw, tried);
   }
-  return validateStep(value, intents, text, []);
 }
 
-/** Validates an already-decoded value (e.g. a native tool call) as a step. */
+function parseCandidates(raw: string, intents: readonly AnyIntent[], tried: string[]): ParsedStep {
+  const candidates = findCandidates(raw);
+  let best: Failure | undefined;
+  for (const candidate of candidates) {
+    const decoded = decodeJson(candidate.text, candidate.missing);
+    if (!decoded.ok) {
+      tried.push(`${where(candidate)}: unreadable JSON (${decoded.error})`);
+      best = pick(best, { reason: "invalid_json", detail: `the JSON could not be read: ${decoded.error}` });
+      continue;
+    }
+    const repairs = extractionRepairs(raw, candidate, candidates);
+    repairs.push(...decoded.repairs);
+    const aligned = alignStep(decoded.value, intents, repairs);
+    if (aligned.ok) return aligned.step;
+    tried.push(`${where(candidate)}: ${aligned.failure.reason} (${aligned.failure.detail})`);
+    best = pick(best, aligned.failure);
+  }
+  const yaml = tryYaml(raw, intents, tried);
+  if (yaml?.ok) return yaml.step;
+  if (yaml) best = pick(best, yaml.failure);
+  if (candidates.length === 0) tried.push("no JSON object found in the answer");
+  throw failure(intents, raw, tried, best ?? { reason: "no_json", detail: "the answer contains no JSON object" });
+}
+
+/** Prefer the failure that got furthest (a known intent with bad arguments beats unreadable JSON). */
+function pick(current: Failure | undefined, next: Failure): Failure {
+  return !current || RANK[next.reason] > RANK[current.reason] ? next : current;
+}
+
+function where(candidate: Candidate): string {
+  const kind = candidate.fence !== undefined ? "fenced block" : "block";
+  return `${kind} at ${candidate.start}-${candidate.end}`;
+}
+
+/** Reports what was cut away around the JSON: a fence, free text, other blocks. */
+function extractionRepairs(raw: string, candidate: Candidate, candidates: readonly Candidate[]): Repair[] {
+  const repairs: Repair[] = [];
+  if (candidate.fence !== undefined)
+    repairs.push({ kind: "fence_stripped", path: "", from: `\`\`\`${candidate.fence}` });
+  const before = stripFence(raw.slice(0, candidate.start)).trim();
+  const after = stripFence(raw.slice(candidate.end)).trim();
+  if (before || after) {
+    repairs.push({
+      kind: "text_dropped",
+      path: "",
+      from: shorten(`${before}${before && after ? " … " : ""}${after}`, 80),
+    });
+  }
+  const others = candidates.filter((c) => c.end <= candidate.start || c.start >= candidate.end).length;
+  if (others > 0) repairs.push({ kind: "other_blocks_ignored", path: "", from: others });
+  return repairs;
+}
+
+/** Fence markers next to the JSON are the fence, not text the model said. */
+function stripFence(text: string): string {
+  if (text.length > 4096) return text;
+  return text.replace(/```[^\n`]*\n?/g, "");
+}
+
+/** Last resort for answers written as YAML (`intent: add` lines): the yaml package reads them. */
+function tryYaml(raw: string, intents: readonly AnyIntent[], tried: string[]) {
+  if (raw.length > 65_536 || !/^[ \t]*-?[ \t]*["']?intent["']?[ \t]*:/m.test(raw)) return undefined;
+  const fenced = /```[a-zA-Z]*\n([\s\S]*?)```/.exec(raw);
+  const source = fenced?.[1] ?? raw;
+  let value: unknown;
+  try {
+    value = parseYaml(source);
+  } catch (error) {
+    tried.push(`YAML: ${shorten(error instanceof Error ? error.message : String(error), 100)}`);
+    return undefined;
+  }
+  if (!isPlainObject(value) && !Array.isArray(value)) return undefined;
+  const repairs: Repair[] = [{ kind: "yaml_parsed", path: "", from: shorten(source.trim(), 40) }];
+  const aligned = alignStep(value, intents, repairs);
+  if (!aligned.ok) tried.push(`YAML: ${aligned.failure.reason} (${aligned.failure.detail})`);
+  return aligned;
+}
+
+/** Validates an already-decoded value (json mode, or a caller's own decoding) as a step, leniently. */
 export function validateStep(
   value: unknown,
   intents: readonly AnyIntent[],
   raw: string,
   repairs: Repair[],
 ): ParsedStep {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new ParseError("invalid_json", "the answer must be one JSON object", raw);
+  const tried: string[] = [];
+  try {
+    const aligned = alignStep(value, intents, repairs);
+    if (aligned.ok) return aligned.step;
+    throw failure(intents, raw, tried, aligned.failure);
+  } catch (error) {
+    throw asParseError(error, intents, raw, tried);
   }
-  const record = value as Record<string, unknown>;
-  if (typeof record.intent !== "string") {
-    throw new ParseError("missing_intent", 'the answer has no "intent" field naming one of the intents', raw);
-  }
-  const intent = intents.find((i) => i.name === record.intent);
-  if (!intent) {
-    throw new ParseError(
-      "unknown_intent",
-      `unknown intent "${record.intent}"; expected one of: ${intents.map((i) => i.name).join(", ")}`,
-      raw,
-      { intent: record.intent },
-    );
-  }
-  const { intent: _name, ...args } = record;
-  const result = intent.schema.safeParse(args);
-  if (!result.success) {
-    const issues = formatIssues(result.error);
-    throw new ParseError("invalid_arguments", `invalid arguments for "${intent.name}": ${issues.join("; ")}`, raw, {
-      intent: intent.name,
-      issues,
-    });
-  }
-  return { value: { intent: intent.name, ...(result.data as Record<string, unknown>) }, repairs };
 }
 
-/** Turns native tool calls (tools mode) into a step; the first call is the step. */
+/**
+ * Native tool calls (tools mode) → a step. The first call naming a known
+ * intent is the step; string arguments with broken JSON are repaired like
+ * text answers.
+ */
 export function parseToolCalls(
   toolCalls: readonly { id: string; name: string; arguments: unknown }[],
   intents: readonly AnyIntent[],
 ): ParsedStep {
-  const call = toolCalls[0];
-  const raw = JSON.stringify(toolCalls);
-  if (!call) throw new ParseError("no_json", "the model returned no tool call", raw);
+  let raw: string;
+  try {
+    raw = JSON.stringify(toolCalls);
+  } catch {
+    raw = String(toolCalls);
+  }
+  const tried: string[] = [];
+  try {
+    if (toolCalls.length === 0) {
+      throw failure(intents, raw, tried, { reason: "no_json", detail: "the model returned no tool call" });
+    }
+    let best: Failure | undefined;
+    for (const [index, call] of toolCalls.entries()) {
+      const repairs: Repair[] = [];
+      if (index > 0) repairs.push({ kind: "tool_call_skipped", path: "", from: index, to: call.name });
+      const step = toolCallStep(call, intents, repairs);
+      if (step.ok) {
+        if (toolCalls.length > 1) {
+          repairs.push({ kind: "extra_tool_calls_dropped", path: "", from: toolCalls.length, to: 1 });
+        }
+        return step.step;
+      }
+      tried.push(`tool call ${index + 1} (${shorten(String(call.name), 40)}): ${step.failure.reason}`);
+      best = pick(best, step.failure);
+    }
+    throw failure(intents, raw, tried, best as Failure);
+  } catch (error) {
+    throw asParseError(error, intents, raw, tried);
+  }
+}
+
+function toolCallStep(
+  call: { name: string; arguments: unknown },
+  intents: readonly AnyIntent[],
+  repairs: Repair[],
+): ReturnType<typeof alignStep> {
   let args = call.arguments;
   if (typeof args === "string") {
-    try {
-      args = args.trim() === "" ? {} : JSON.parse(args);
-    } catch (error) {
-      throw new ParseError("invalid_json", `tool call arguments are not valid JSON: ${(error as Error).message}`, raw, {
-        intent: call.name,
-      });
+    const text = args.trim();
+    if (text === "") {
+      args = {};
+    } else {
+      const block = findCandidates(text)[0];
+      const decoded = decodeJson(block?.text ?? text, block?.missing);
+      if (!decoded.ok) {
+        return {
+          ok: false,
+          failure: {
+            reason: "invalid_json",
+            detail: `the tool call arguments are not JSON: ${decoded.error}`,
+            intent: call.name,
+          },
+        };
+      }
+      if (block && (block.start > 0 || block.end < text.length)) {
+        repairs.push({
+          kind: "text_dropped",
+          path: "",
+          from: shorten(text.slice(0, block.start) + text.slice(block.end), 80),
+        });
+      }
+      repairs.push(...decoded.repairs);
+      args = decoded.value;
     }
   }
-  const repairs: Repair[] = [];
-  if (toolCalls.length > 1) {
-    repairs.push({ kind: "extra_tool_calls_dropped", path: "", from: toolCalls.length, to: 1 });
+  if (args === null || args === undefined) args = {};
+  if (!isPlainObject(args)) {
+    return {
+      ok: false,
+      failure: {
+        reason: "invalid_arguments",
+        detail: "the tool call arguments must be a JSON object",
+        intent: call.name,
+      },
+    };
   }
-  return validateStep({ ...(args as Record<string, unknown>), intent: call.name }, intents, raw, repairs);
+  const { intent: inner, ...rest } = args;
+  if (inner !== undefined && inner !== call.name) {
+    repairs.push({ kind: "extra_key_dropped", path: "intent", from: inner });
+  }
+  return alignStep({ intent: call.name, ...rest }, intents, repairs);
+}
+
+/** Anything unexpected (a bug, a stack overflow on absurd nesting) still surfaces as a ParseError. */
+function asParseError(error: unknown, intents: readonly AnyIntent[], raw: string, tried: string[]): ParseError {
+  if (error instanceof ParseError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  tried.push(`internal: ${shorten(message, 120)}`);
+  return failure(intents, raw, tried, {
+    reason: "invalid_json",
+    detail: `the answer could not be processed (${shorten(message, 80)})`,
+  });
+}
+
+/** Builds the error the model will read next turn: what was wrong, then exactly what to send instead. */
+function failure(intents: readonly AnyIntent[], raw: string, tried: string[], f: Failure): ParseError {
+  const names = intents.map((i) => i.name).join(", ");
+  const intent = f.intent !== undefined ? intents.find((i) => i.name === f.intent) : undefined;
+  const lines = [`Your answer could not be used as a step: ${f.detail}.`];
+  if (f.issues?.length) lines.push(`Problems: ${f.issues.join("; ")}.`);
+  if (intent) {
+    lines.push(`Answer again with one JSON object of this shape:\n${clip(renderIntentSchemas([intent]), 1500)}`);
+  } else {
+    lines.push(`Answer again with one JSON object whose "intent" is one of: ${names}.`);
+  }
+  return new ParseError(f.reason, lines.join("\n"), raw, {
+    ...(f.intent !== undefined ? { intent: f.intent } : {}),
+    issues: f.issues ?? [],
+    tried,
+  });
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }

@@ -1,0 +1,410 @@
+import { z } from "zod";
+import type * as zc from "zod/v4/core";
+import { joinPath, type Repair, shorten } from "./errors.js";
+import { matchLoose } from "./normalize.js";
+import { decodeJson } from "./syntax.js";
+
+type Schema = zc.$ZodType;
+type Def = zc.$ZodTypeDef & Record<string, unknown>;
+
+export interface CoerceContext {
+  repairs: Repair[];
+  depth: number;
+}
+
+/** Recursion guard for recursive (lazy) schemas fed deeply nested values. */
+const MAX_DEPTH = 64;
+const NUMBER = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$/;
+
+function defOf(schema: Schema): Def {
+  return schema._zod.def as Def;
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Moves `value` toward `schema` where the fix is unambiguous, recording each
+ * change. Never validates (zod does that afterwards) and never throws on
+ * mismatches: what it cannot fix it leaves for zod to report.
+ */
+export function coerce(schema: Schema, value: unknown, path: string, ctx: CoerceContext): unknown {
+  if (ctx.depth > MAX_DEPTH) return value;
+  ctx.depth++;
+  try {
+    return coerceInner(schema, value, path, ctx);
+  } finally {
+    ctx.depth--;
+  }
+}
+
+function coerceInner(schema: Schema, value: unknown, path: string, ctx: CoerceContext): unknown {
+  const def = defOf(schema);
+  switch (def.type) {
+    case "optional":
+    case "default":
+    case "prefault":
+      return value === undefined ? value : coerce(def.innerType as Schema, value, path, ctx);
+    case "nullable":
+      return value === null ? value : coerce(def.innerType as Schema, value, path, ctx);
+    case "readonly":
+    case "catch":
+    case "nonoptional":
+    case "success":
+      return coerce(def.innerType as Schema, value, path, ctx);
+    case "pipe":
+      return coerce(def.in as Schema, value, path, ctx);
+    case "lazy":
+      return coerce((def.getter as () => Schema)(), value, path, ctx);
+    case "string":
+      return toStringValue(value, path, ctx);
+    case "number":
+      return toNumberValue(value, path, ctx);
+    case "boolean":
+      return toBooleanValue(value, path, ctx);
+    case "enum":
+    case "literal":
+      return toMember(schema, value, path, ctx);
+    case "array":
+      return toArray(def.element as Schema, value, path, ctx);
+    case "tuple":
+      return toTuple(def.items as Schema[], (def.rest as Schema | null) ?? null, value, path, ctx);
+    case "object":
+      return toObject(
+        def.shape as Record<string, Schema>,
+        (def.catchall as Schema | undefined) ?? null,
+        value,
+        path,
+        ctx,
+      );
+    case "record":
+      return toRecord(def.keyType as Schema, def.valueType as Schema, value, path, ctx);
+    case "union":
+      return toUnion(schema, value, path, ctx);
+    case "intersection":
+      return toIntersection(def.left as Schema, def.right as Schema, value, path, ctx);
+    default:
+      return value;
+  }
+}
+
+function repair(ctx: CoerceContext, kind: string, path: string, from: unknown, to: unknown): void {
+  ctx.repairs.push({ kind, path, from: brief(from), to: brief(to) });
+}
+
+/** Keeps repair reports small: long strings are cut, containers summarised. */
+function brief(value: unknown): unknown {
+  if (typeof value === "string") return shorten(value, 80);
+  if (Array.isArray(value))
+    return value.length <= 3 && value.every((v) => typeof v !== "object") ? value : `[${value.length} items]`;
+  if (isPlainObject(value)) return `{${Object.keys(value).slice(0, 5).join(", ")}}`;
+  return value;
+}
+
+/** A one-element array around a scalar: `["a"]` where `"a"` was asked. */
+function unwrapSingle(value: unknown, path: string, ctx: CoerceContext): unknown {
+  if (Array.isArray(value) && value.length === 1 && typeof value[0] !== "object") {
+    repair(ctx, "array_unwrapped", path, value, value[0]);
+    return value[0];
+  }
+  return value;
+}
+
+function toStringValue(input: unknown, path: string, ctx: CoerceContext): unknown {
+  const value = unwrapSingle(input, path, ctx);
+  if (typeof value === "number" && Number.isFinite(value)) {
+    repair(ctx, "number_to_string", path, value, String(value));
+    return String(value);
+  }
+  if (typeof value === "boolean") {
+    repair(ctx, "boolean_to_string", path, value, String(value));
+    return String(value);
+  }
+  return value;
+}
+
+function toNumberValue(input: unknown, path: string, ctx: CoerceContext): unknown {
+  const value = unwrapSingle(input, path, ctx);
+  if (typeof value === "string") {
+    const trimmed = value.trim();
+    if (trimmed.length <= 40 && NUMBER.test(trimmed)) {
+      const number = Number(trimmed);
+      if (Number.isFinite(number)) {
+        repair(ctx, "string_to_number", path, value, number);
+        return number;
+      }
+    }
+  }
+  return value;
+}
+
+const TRUE = new Set(["true", "yes"]);
+const FALSE = new Set(["false", "no"]);
+
+function toBooleanValue(input: unknown, path: string, ctx: CoerceContext): unknown {
+  const value = unwrapSingle(input, path, ctx);
+  if (typeof value === "string") {
+    const word = value.trim().toLowerCase();
+    const bool = TRUE.has(word) ? true : FALSE.has(word) ? false : undefined;
+    if (bool !== undefined) {
+      repair(ctx, "string_to_boolean", path, value, bool);
+      return bool;
+    }
+  }
+  if (value === 0 || value === 1) {
+    repair(ctx, "number_to_boolean", path, value, value === 1);
+    return value === 1;
+  }
+  return value;
+}
+
+/** Enums and literals: exact, else case/whitespace/separator-insensitive, else number/boolean spelled as text. */
+function toMember(schema: Schema, input: unknown, path: string, ctx: CoerceContext): unknown {
+  const values = schema._zod.values as Set<unknown> | undefined;
+  if (!values || values.has(input)) return input;
+  const value = unwrapSingle(input, path, ctx);
+  if (values.has(value)) return value;
+  const kind = defOf(schema).type === "enum" ? "enum_normalized" : "literal_normalized";
+  if (typeof value === "string") {
+    const strings = [...values].filter((v): v is string => typeof v === "string");
+    const match = matchLoose(value, strings, (v) => v);
+    if (match !== undefined) {
+      repair(ctx, kind, path, value, match);
+      return match;
+    }
+    const trimmed = value.trim();
+    const number = NUMBER.test(trimmed) ? Number(trimmed) : Number.NaN;
+    if (values.has(number)) {
+      repair(ctx, "string_to_number", path, value, number);
+      return number;
+    }
+    const word = trimmed.toLowerCase();
+    const bool = word === "true" ? true : word === "false" ? false : undefined;
+    if (bool !== undefined && values.has(bool)) {
+      repair(ctx, "string_to_boolean", path, value, bool);
+      return bool;
+    }
+  }
+  if ((typeof value === "number" || typeof value === "boolean") && values.has(String(value))) {
+    repair(ctx, kind, path, value, String(value));
+    return String(value);
+  }
+  return value;
+}
+
+/** A nested object or array sent as a JSON string (common in tool-call arguments). */
+function parseEmbedded(value: unknown, opener: string, path: string, ctx: CoerceContext): unknown {
+  if (typeof value !== "string") return value;
+  const trimmed = value.trim();
+  if (!trimmed.startsWith(opener)) return value;
+  const decoded = decodeJson(trimmed);
+  if (!decoded.ok) return value;
+  repair(ctx, "json_string_parsed", path, value, decoded.value);
+  return decoded.value;
+}
+
+function toArray(element: Schema, input: unknown, path: string, ctx: CoerceContext): unknown {
+  let value = parseEmbedded(input, "[", path, ctx);
+  if (value === undefined || value === null) return value;
+  if (!Array.isArray(value)) {
+    repair(ctx, "wrapped_in_array", path, value, [value]);
+    value = [value];
+  }
+  const items = value as unknown[];
+  let out: unknown[] | undefined;
+  for (let i = 0; i < items.length; i++) {
+    const next = coerce(element, items[i], joinPath(path, i), ctx);
+    if (next !== items[i]) {
+      out ??= items.slice();
+      out[i] = next;
+    }
+  }
+  return out ?? items;
+}
+
+function toTuple(items: Schema[], rest: Schema | null, input: unknown, path: string, ctx: CoerceContext): unknown {
+  let value = parseEmbedded(input, "[", path, ctx);
+  if (!Array.isArray(value)) {
+    if (items.length !== 1 || value === undefined || value === null) return value;
+    repair(ctx, "wrapped_in_array", path, value, [value]);
+    value = [value];
+  }
+  return (value as unknown[]).map((item, i) => {
+    const schema = items[i] ?? rest;
+    return schema ? coerce(schema, item, joinPath(path, i), ctx) : item;
+  });
+}
+
+/** Whether an object field may simply be absent (optional or defaulted). */
+function mayBeAbsent(schema: Schema): boolean {
+  return schema._zod.optin === "optional" || schema._zod.optin === "defaulted";
+}
+
+function acceptsNull(schema: Schema, depth = 0): boolean {
+  if (depth > 16) return true;
+  const def = defOf(schema);
+  switch (def.type) {
+    case "nullable":
+    case "null":
+    case "any":
+    case "unknown":
+      return true;
+    case "optional":
+    case "default":
+    case "prefault":
+    case "readonly":
+    case "catch":
+    case "nonoptional":
+      return acceptsNull(def.innerType as Schema, depth + 1);
+    case "pipe":
+      return acceptsNull(def.in as Schema, depth + 1);
+    case "lazy":
+      return acceptsNull((def.getter as () => Schema)(), depth + 1);
+    case "union":
+      return (def.options as Schema[]).some((o) => acceptsNull(o, depth + 1));
+    case "literal":
+      return (schema._zod.values as Set<unknown> | undefined)?.has(null) ?? false;
+    default:
+      return false;
+  }
+}
+
+/**
+ * Objects: known keys coerced, near-miss keys (`Question`, `dueDate` for
+ * `due_date`) renamed, `null` for an optional non-nullable field removed,
+ * unknown keys dropped unless the object keeps extra keys (catchall).
+ */
+function toObject(
+  shape: Record<string, Schema>,
+  catchall: Schema | null,
+  input: unknown,
+  path: string,
+  ctx: CoerceContext,
+): unknown {
+  const value = parseEmbedded(input, "{", path, ctx);
+  if (!isPlainObject(value)) return value;
+  const out: Record<string, unknown> = {};
+  const extras: string[] = [];
+  for (const key of Object.keys(value)) {
+    if (Object.hasOwn(shape, key)) out[key] = value[key];
+    else extras.push(key);
+  }
+  for (const key of extras) {
+    const missing = Object.keys(shape).filter((k) => !Object.hasOwn(out, k));
+    const match = matchLoose(key, missing, (k) => k);
+    if (match !== undefined) {
+      ctx.repairs.push({ kind: "key_renamed", path: joinPath(path, match), from: key, to: match });
+      out[match] = value[key];
+    } else if (catchall && defOf(catchall).type !== "never") {
+      out[key] = coerce(catchall, value[key], joinPath(path, key), ctx);
+    } else {
+      repair(ctx, "extra_key_dropped", joinPath(path, key), value[key], undefined);
+    }
+  }
+  for (const key of Object.keys(shape)) {
+    if (!Object.hasOwn(out, key)) continue;
+    const field = shape[key] as Schema;
+    const fieldPath = joinPath(path, key);
+    if (out[key] === null && mayBeAbsent(field) && !acceptsNull(field)) {
+      repair(ctx, "null_dropped", fieldPath, null, undefined);
+      delete out[key];
+      continue;
+    }
+    out[key] = coerce(field, out[key], fieldPath, ctx);
+  }
+  return out;
+}
+
+function toRecord(keyType: Schema, valueType: Schema, input: unknown, path: string, ctx: CoerceContext): unknown {
+  const value = parseEmbedded(input, "{", path, ctx);
+  if (!isPlainObject(value)) return value;
+  const keyValues = keyType._zod.values as Set<unknown> | undefined;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    let name = key;
+    if (keyValues && !keyValues.has(key)) {
+      const match = matchLoose(
+        key,
+        [...keyValues].filter((v): v is string => typeof v === "string"),
+        (v) => v,
+      );
+      if (match !== undefined) {
+        ctx.repairs.push({ kind: "key_renamed", path: joinPath(path, match), from: key, to: match });
+        name = match;
+      }
+    }
+    out[name] = coerce(valueType, item, joinPath(path, name), ctx);
+  }
+  return out;
+}
+
+/**
+ * Unions: an already-valid value is left alone; a discriminated union picks
+ * its member by the discriminator (loosely matched); otherwise the member
+ * that validates after the fewest repairs wins.
+ */
+function toUnion(schema: Schema, value: unknown, path: string, ctx: CoerceContext): unknown {
+  if (validates(schema, value)) return value;
+  const def = defOf(schema);
+  const options = def.options as Schema[];
+  const discriminator = def.discriminator as string | undefined;
+  if (discriminator && isPlainObject(value) && typeof value[discriminator] === "string") {
+    const tag = value[discriminator] as string;
+    const exact = options.find((o) => discriminatorValues(o, discriminator).has(tag));
+    const loose =
+      exact ??
+      matchLoose(tag, options, (o) => {
+        const values = [...discriminatorValues(o, discriminator)];
+        return values.length === 1 && typeof values[0] === "string" ? values[0] : "";
+      });
+    if (loose) {
+      if (!exact) {
+        const to = [...discriminatorValues(loose, discriminator)][0];
+        repair(ctx, "literal_normalized", joinPath(path, discriminator), tag, to);
+        value = { ...value, [discriminator]: to };
+      }
+      return coerce(loose, value, path, ctx);
+    }
+  }
+  let best: { value: unknown; repairs: Repair[] } | undefined;
+  for (const option of options) {
+    const trial: CoerceContext = { repairs: [], depth: ctx.depth };
+    const candidate = coerce(option, value, path, trial);
+    if (validates(option, candidate) && (!best || trial.repairs.length < best.repairs.length)) {
+      best = { value: candidate, repairs: trial.repairs };
+      if (trial.repairs.length === 0) break;
+    }
+  }
+  if (!best) return value;
+  ctx.repairs.push(...best.repairs);
+  return best.value;
+}
+
+function discriminatorValues(option: Schema, key: string): Set<unknown> {
+  const propValues = option._zod.propValues as Record<string, Set<unknown>> | undefined;
+  return propValues?.[key] ?? new Set();
+}
+
+/** Object intersections are coerced as one object with both shapes; other intersections are left to zod. */
+function toIntersection(left: Schema, right: Schema, value: unknown, path: string, ctx: CoerceContext): unknown {
+  const a = objectParts(left);
+  const b = objectParts(right);
+  if (!a || !b) return value;
+  const catchall = a.catchall ?? b.catchall ?? null;
+  return toObject({ ...a.shape, ...b.shape }, catchall, value, path, ctx);
+}
+
+function objectParts(schema: Schema): { shape: Record<string, Schema>; catchall: Schema | undefined } | undefined {
+  const def = defOf(schema);
+  if (def.type !== "object") return undefined;
+  return { shape: def.shape as Record<string, Schema>, catchall: def.catchall as Schema | undefined };
+}
+
+export function validates(schema: Schema, value: unknown): boolean {
+  try {
+    return z.safeParse(schema, value).success;
+  } catch {
+    return false;
+  }
+}
