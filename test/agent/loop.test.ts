@@ -1,0 +1,401 @@
+import { describe, expect, it } from "vitest";
+import {
+  approve,
+  consecutiveErrors,
+  deterministicRuntime,
+  externalResult,
+  humanResponse,
+  ResumeMismatchError,
+  resume,
+  run,
+  scriptedModel,
+  step,
+  type Thread,
+  threadState,
+  userMessage,
+} from "../../src/index.js";
+import { newThread, testAgent, types } from "./fixtures.js";
+
+describe("errors become compact events (factor 9)", () => {
+  it("an unknown intent is an error event the model sees next turn, not a crash", async () => {
+    const { thread, runtime } = newThread();
+    const model = scriptedModel([
+      { intent: "teleport", to: "mars" },
+      { intent: "done_for_now", message: "ok" },
+    ]);
+    const t = await run(testAgent(), thread, { model, runtime });
+    expect(types(t)).toEqual(["user_message", "error", "done_for_now"]);
+    expect(t.events[1]?.data).toMatchObject({ kind: "unknown_intent", intent: "teleport" });
+    expect((t.events[1]?.data as { message: string }).message).toContain("add");
+    expect(model.calls[1]?.messages.at(-1)?.content).toContain("<error>");
+  });
+
+  it("arguments of the wrong type are reported with the field that failed", async () => {
+    const { thread, runtime } = newThread();
+    const model = scriptedModel([
+      { intent: "add", a: "three", b: 4 },
+      { intent: "done_for_now", message: "x" },
+    ]);
+    const t = await run(testAgent(), thread, { model, runtime });
+    const error = t.events[1];
+    expect(error?.type).toBe("error");
+    expect(error?.data).toMatchObject({ intent: "add" });
+    expect((error?.data as { message: string }).message).toMatch(/a:/);
+  });
+
+  it("unparseable text keeps the raw answer in meta, out of the model's sight", async () => {
+    const { thread, runtime } = newThread();
+    const model = scriptedModel(["I think we should add them", { intent: "done_for_now", message: "x" }]);
+    const t = await run(testAgent(), thread, { model, runtime });
+    expect(t.events[1]?.type).toBe("error");
+    expect(t.events[1]?.meta?.raw).toBe("I think we should add them");
+    expect(JSON.stringify(model.calls[1]?.messages)).not.toContain("I think we should add them");
+  });
+
+  it("a thrown handler becomes an error event without a stack trace by default", async () => {
+    const { thread, runtime } = newThread();
+    const model = scriptedModel([
+      { intent: "flaky", n: 1 },
+      { intent: "done_for_now", message: "gave up" },
+    ]);
+    const t = await run(testAgent(), thread, { model, runtime });
+    expect(types(t)).toEqual(["user_message", "flaky", "flaky_started", "error", "done_for_now"]);
+    expect(t.events[3]?.data).toEqual({ kind: "handler", intent: "flaky", message: "service unavailable" });
+    expect(t.events[3]?.meta?.stack).toBeUndefined();
+    const withStack = await run(
+      testAgent({ errors: { keepStack: true, format: (e) => `boom: ${(e as Error).message}` } }),
+      thread,
+      {
+        model: scriptedModel([
+          { intent: "flaky", n: 1 },
+          { intent: "done_for_now", message: "x" },
+        ]),
+        runtime,
+      },
+    );
+    expect(withStack.events[3]?.meta?.stack).toContain("service unavailable");
+    expect((withStack.events[3]?.data as { message: string }).message).toBe("boom: service unavailable");
+  });
+
+  it("three consecutive errors escalate to a human instead of spinning", async () => {
+    const { thread, runtime } = newThread();
+    const model = scriptedModel([
+      { intent: "flaky", n: 1 },
+      { intent: "flaky", n: 2 },
+      { intent: "flaky", n: 3 },
+    ]);
+    const t = await run(testAgent(), thread, { model, runtime });
+    model.assertDone();
+    expect(types(t).at(-1)).toBe("escalation");
+    const state = threadState(t);
+    expect(state.status).toBe("awaiting_human");
+    expect(state.pending).toMatchObject({ kind: "human_input" });
+    expect((t.events.at(-1)?.data as { errors: string[] }).errors).toHaveLength(3);
+    // The human's answer resets the counters and the agent continues.
+    const next = await resume(testAgent(), t, humanResponse("skip it"), {
+      model: scriptedModel([{ intent: "done_for_now", message: "skipped" }]),
+      runtime,
+    });
+    expect(threadState(next).status).toBe("done");
+    expect(consecutiveErrors(next).overall).toBe(0);
+  });
+
+  it("onThreshold 'fail' stops the thread as failed", async () => {
+    const { thread, runtime } = newThread();
+    const model = scriptedModel(["nonsense", "more nonsense", "still nonsense"]);
+    const t = await run(testAgent({ errors: { onThreshold: "fail", threshold: 3 } }), thread, { model, runtime });
+    expect(threadState(t)).toMatchObject({ status: "failed", reason: "too_many_errors" });
+  });
+
+  it("counts errors per intent even when other intents succeed in between", async () => {
+    const { thread, runtime } = newThread();
+    const model = scriptedModel([
+      { intent: "flaky", n: 1 },
+      { intent: "add", a: 1, b: 1 },
+      { intent: "flaky", n: 2 },
+      { intent: "add", a: 1, b: 1 },
+      { intent: "flaky", n: 3 },
+    ]);
+    const t = await run(testAgent(), thread, { model, runtime });
+    model.assertDone();
+    expect(consecutiveErrors({ ...t, events: t.events.slice(0, -1) }).byIntent.flaky).toBe(3);
+    expect(t.events.at(-1)?.type).toBe("escalation");
+    expect((t.events.at(-1)?.data as { question: string }).question).toContain('"flaky" failed 3 times');
+  });
+
+  it("a failing model call becomes an error event and escalates after the threshold", async () => {
+    const { thread, runtime } = newThread();
+    const model = scriptedModel([
+      new Error("ECONNRESET"),
+      { error: "rate limited", code: "rate_limited" },
+      new Error("boom"),
+    ]);
+    const t = await run(testAgent(), thread, { model, runtime });
+    expect(types(t)).toEqual(["user_message", "error", "error", "error", "escalation"]);
+    expect(t.events[2]?.data).toMatchObject({ kind: "model", message: expect.stringContaining("rate_limited") });
+  });
+});
+
+describe("the loop never spins forever", () => {
+  it("a step budget ends in a clear failed state", async () => {
+    const { thread, runtime } = newThread();
+    const model = scriptedModel(Array.from({ length: 30 }, () => ({ intent: "add", a: 1, b: 1 })));
+    const t = await run(testAgent({ maxSteps: 5 }), thread, { model, runtime });
+    expect(model.remaining).toBe(25);
+    expect(threadState(t)).toMatchObject({ status: "failed", reason: "step_budget" });
+    // A new message continues a failed thread.
+    const more = await resume(testAgent(), t, userMessage("finish please"), {
+      model: scriptedModel([{ intent: "done_for_now", message: "ok" }]),
+      runtime,
+    });
+    expect(threadState(more).status).toBe("done");
+  });
+});
+
+describe("policies (factor 8)", () => {
+  it("async: waits for an external result and rejects anything else", async () => {
+    const { thread, runtime } = newThread();
+    const agent = testAgent();
+    const t = await run(agent, thread, { model: scriptedModel([{ intent: "lookup", id: "42" }]), runtime });
+    expect(threadState(t)).toMatchObject({
+      status: "waiting",
+      pending: { kind: "external_result", resultType: "lookup_result" },
+    });
+    await expect(resume(agent, t, approve(), { model: scriptedModel([]), runtime })).rejects.toThrow(
+      /awaits "lookup_result"/,
+    );
+    const done = await resume(agent, t, externalResult("lookup", { name: "Ada" }), {
+      model: scriptedModel([{ intent: "done_for_now", message: "Ada" }]),
+      runtime,
+    });
+    expect(types(done)).toEqual(["user_message", "lookup", "lookup_result", "done_for_now"]);
+    expect(done.events[2]?.meta).toMatchObject({ kind: "result", stepId: done.events[1]?.id });
+  });
+
+  it("a policy function decides per step (approve only large charges)", async () => {
+    const { thread, runtime } = newThread();
+    const agent = testAgent();
+    const model = scriptedModel([
+      { intent: "charge", cents: 500 },
+      { intent: "charge", cents: 5000 },
+    ]);
+    const t = await run(agent, thread, { model, runtime });
+    expect(types(t)).toEqual(["user_message", "charge", "charge_started", "charge_result", "charge"]);
+    expect(threadState(t).status).toBe("awaiting_approval");
+  });
+
+  it("resume names what is awaited when the event does not fit", async () => {
+    const { thread, runtime } = newThread();
+    const agent = testAgent();
+    const t = await run(agent, thread, { model: scriptedModel([{ intent: "charge", cents: 5000 }]), runtime });
+    const error = await resume(agent, t, humanResponse("yes"), { model: scriptedModel([]), runtime }).catch((e) => e);
+    expect(error).toBeInstanceOf(ResumeMismatchError);
+    expect(error.code).toBe("resume_mismatch");
+    expect(error.details).toMatchObject({
+      status: "awaiting_approval",
+      awaiting: "approval of charge",
+      received: "human_response",
+    });
+    await expect(
+      resume(agent, t, approve({ arguments: { cents: "lots" } }), { model: scriptedModel([]), runtime }),
+    ).rejects.toThrow(/edited arguments for "charge" are invalid/);
+    await expect(
+      resume(agent, t, { type: "approval", data: { ok: 1 } }, { model: scriptedModel([]), runtime }),
+    ).rejects.toThrow(/"approved"/);
+  });
+
+  it("a running thread cannot be resumed; a done one accepts a new message only", async () => {
+    const { thread, runtime } = newThread();
+    const agent = testAgent();
+    await expect(resume(agent, thread, approve(), { model: scriptedModel([]), runtime })).rejects.toThrow(/running/);
+    const done = await run(agent, thread, {
+      model: scriptedModel([{ intent: "done_for_now", message: "hi" }]),
+      runtime,
+    });
+    await expect(resume(agent, done, approve(), { model: scriptedModel([]), runtime })).rejects.toThrow(
+      /awaits nothing/,
+    );
+  });
+
+  it("yes/no and multiple-choice answers are checked against the question", async () => {
+    const { thread, runtime } = newThread();
+    const agent = testAgent();
+    const ask = (format: string, choices?: string[]) =>
+      run(agent, thread, {
+        model: scriptedModel([{ intent: "request_human_input", question: "Proceed?", options: { format, choices } }]),
+        runtime,
+      });
+    const yesNo = await ask("yes_no");
+    await expect(resume(agent, yesNo, humanResponse("maybe"), { model: scriptedModel([]), runtime })).rejects.toThrow(
+      /yes or no/,
+    );
+    const answered = await resume(agent, yesNo, humanResponse("Yes"), {
+      model: scriptedModel([{ intent: "done_for_now", message: "ok" }]),
+      runtime,
+    });
+    expect(answered.events.find((e) => e.type === "human_response")?.data).toEqual({ response: true });
+    const choice = await ask("multiple_choice", ["staging", "production"]);
+    await expect(resume(agent, choice, humanResponse("dev"), { model: scriptedModel([]), runtime })).rejects.toThrow(
+      /one of: staging, production/,
+    );
+  });
+
+  it("a duplicate delivery (same idempotency key) adds nothing", async () => {
+    const { thread, runtime } = newThread();
+    const agent = testAgent();
+    const t = await run(agent, thread, { model: scriptedModel([{ intent: "charge", cents: 5000 }]), runtime });
+    const event = { ...approve(), meta: { idempotencyKey: "slack-action-1" } };
+    const model = scriptedModel([{ intent: "done_for_now", message: "charged" }]);
+    const once = await resume(agent, t, event, { model, runtime });
+    const twice = await resume(agent, once, event, { model, runtime });
+    expect(twice).toBe(once);
+    expect(types(twice).filter((x) => x === "charge_result")).toHaveLength(1);
+  });
+});
+
+describe("exactly-once bookkeeping and recovery", () => {
+  it("commits the step and its _started marker before the handler runs", async () => {
+    const { thread, runtime } = newThread();
+    const committed: string[][] = [];
+    let seenAtHandler: string[] = [];
+    const agent = testAgent({
+      intents: [
+        // A handler that records what was durable when it ran.
+        {
+          ...testAgent().intents[0]!,
+          handler: () => {
+            seenAtHandler = committed.flat();
+            return 2;
+          },
+        },
+      ],
+    });
+    await run(agent, thread, {
+      model: scriptedModel([
+        { intent: "add", a: 1, b: 1 },
+        { intent: "done_for_now", message: "2" },
+      ]),
+      runtime,
+      commit: async (t, added) => {
+        committed.push(added.map((e) => e.type));
+        return t;
+      },
+    });
+    expect(committed).toEqual([["add", "add_started"], ["add_result"], ["done_for_now"]]);
+    expect(seenAtHandler).toEqual(["add", "add_started"]);
+  });
+
+  it("a started-without-result step pauses for a human unless the intent is idempotent", async () => {
+    const { thread, runtime } = newThread();
+    const agent = testAgent();
+    const t = await run(agent, thread, {
+      model: scriptedModel([
+        { intent: "add", a: 2, b: 2 },
+        { intent: "done_for_now", message: "4" },
+      ]),
+      runtime,
+    });
+    // Simulate a crash right after `add_started` was committed.
+    const crashed: Thread = { ...t, events: t.events.slice(0, 3), version: 3 };
+    expect(threadState(crashed)).toMatchObject({
+      status: "awaiting_human",
+      pending: { kind: "uncertain_execution", intent: "add", arguments: { a: 2, b: 2 } },
+    });
+    const untouched = await run(agent, crashed, { model: scriptedModel([]), runtime });
+    expect(untouched).toBe(crashed);
+    // A human says: run it again.
+    const rerun = await resume(agent, crashed, approve(), {
+      model: scriptedModel([{ intent: "done_for_now", message: "4" }]),
+      runtime,
+    });
+    expect(types(rerun)).toEqual([
+      "user_message",
+      "add",
+      "add_started",
+      "approval",
+      "add_started",
+      "add_result",
+      "done_for_now",
+    ]);
+    // Idempotent intents are simply re-run.
+    const idempotent: Thread = {
+      ...crashed,
+      events: crashed.events.map((e) =>
+        e.type === "add_started" ? { ...e, meta: { ...e.meta, idempotent: true } } : e,
+      ),
+    };
+    const recovered = await run(agent, idempotent, {
+      model: scriptedModel([{ intent: "done_for_now", message: "4" }]),
+      runtime,
+    });
+    expect(types(recovered)).toEqual(["user_message", "add", "add_started", "add_result", "done_for_now"]);
+  });
+});
+
+describe("stateless reducer (factor 12)", () => {
+  it("same thread + same model answers → the same new thread", async () => {
+    const script = () =>
+      scriptedModel([
+        { intent: "add", a: 1, b: 2 },
+        { intent: "charge", cents: 5000 },
+      ]);
+    const a = await run(testAgent(), newThread().thread, {
+      model: script(),
+      runtime: deterministicRuntime("2025-01-01T00:00:00.000Z", "x"),
+    });
+    const b = await run(testAgent(), newThread().thread, {
+      model: script(),
+      runtime: deterministicRuntime("2025-01-01T00:00:00.000Z", "x"),
+    });
+    expect(a).toEqual(b);
+  });
+
+  it("step on a paused or finished thread returns it unchanged", async () => {
+    const { thread, runtime } = newThread();
+    const t = await run(testAgent(), thread, { model: scriptedModel([{ intent: "charge", cents: 5000 }]), runtime });
+    expect(await step(testAgent(), t, { model: scriptedModel([]), runtime })).toBe(t);
+  });
+});
+
+describe("hooks", () => {
+  it("prefetch runs once before the first model call; before/after hooks append events", async () => {
+    const { thread, runtime } = newThread();
+    let prefetches = 0;
+    const seen: string[] = [];
+    const agent = testAgent({
+      hooks: {
+        prefetch: () => {
+          prefetches++;
+          return [{ type: "account", data: { plan: "pro" } }];
+        },
+        beforeStep: (t) => (t.events.length > 6 ? [{ type: "summary", data: "long thread" }] : undefined),
+        afterStep: (_t, added) => {
+          seen.push(added.map((e) => e.type).join(","));
+          return undefined;
+        },
+      },
+    });
+    const model = scriptedModel([
+      { intent: "add", a: 1, b: 1 },
+      { intent: "add", a: 2, b: 2 },
+      { intent: "done_for_now", message: "ok" },
+    ]);
+    const t = await run(agent, thread, { model, runtime });
+    expect(prefetches).toBe(1);
+    expect(types(t)).toEqual([
+      "user_message",
+      "account",
+      "add",
+      "add_started",
+      "add_result",
+      "add",
+      "add_started",
+      "add_result",
+      "summary",
+      "done_for_now",
+    ]);
+    expect(t.events[1]?.meta?.prefetch).toBe(true);
+    expect(model.calls[0]?.messages.at(-1)?.content).toContain("<account>\nplan: pro\n</account>");
+    expect(seen).toEqual(["add,add_started,add_result", "add,add_started,add_result", "done_for_now"]);
+  });
+});
