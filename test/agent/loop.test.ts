@@ -26,7 +26,7 @@ describe("errors become compact events (factor 9)", () => {
     const t = await run(testAgent(), thread, { model, runtime });
     expect(types(t)).toEqual(["user_message", "error", "done_for_now"]);
     expect(t.events[1]?.data).toMatchObject({ kind: "unknown_intent", intent: "teleport" });
-    expect((t.events[1]?.data as { message: string }).message).toContain("add");
+    expect((t.events[1]!.data as { message: string }).message).toContain("add");
     expect(model.calls[1]?.messages.at(-1)?.content).toContain("<error>");
   });
 
@@ -40,7 +40,7 @@ describe("errors become compact events (factor 9)", () => {
     const error = t.events[1];
     expect(error?.type).toBe("error");
     expect(error?.data).toMatchObject({ intent: "add" });
-    expect((error?.data as { message: string }).message).toMatch(/a:/);
+    expect((error!.data as { message: string }).message).toMatch(/a:/);
   });
 
   it("unparseable text keeps the raw answer in meta, out of the model's sight", async () => {
@@ -74,7 +74,7 @@ describe("errors become compact events (factor 9)", () => {
       },
     );
     expect(withStack.events[3]?.meta?.stack).toContain("service unavailable");
-    expect((withStack.events[3]?.data as { message: string }).message).toBe("boom: service unavailable");
+    expect((withStack.events[3]!.data as { message: string }).message).toBe("boom: service unavailable");
   });
 
   it("three consecutive errors escalate to a human instead of spinning", async () => {
@@ -90,7 +90,7 @@ describe("errors become compact events (factor 9)", () => {
     const state = threadState(t);
     expect(state.status).toBe("awaiting_human");
     expect(state.pending).toMatchObject({ kind: "human_input" });
-    expect((t.events.at(-1)?.data as { errors: string[] }).errors).toHaveLength(3);
+    expect((t.events.at(-1)!.data as { errors: string[] }).errors).toHaveLength(3);
     // The human's answer resets the counters and the agent continues.
     const next = await resume(testAgent(), t, humanResponse("skip it"), {
       model: scriptedModel([{ intent: "done_for_now", message: "skipped" }]),
@@ -120,7 +120,7 @@ describe("errors become compact events (factor 9)", () => {
     model.assertDone();
     expect(consecutiveErrors({ ...t, events: t.events.slice(0, -1) }).byIntent.flaky).toBe(3);
     expect(t.events.at(-1)?.type).toBe("escalation");
-    expect((t.events.at(-1)?.data as { question: string }).question).toContain('"flaky" failed 3 times');
+    expect((t.events.at(-1)!.data as { question: string }).question).toContain('"flaky" failed 3 times');
   });
 
   it("a failing model call becomes an error event and escalates after the threshold", async () => {

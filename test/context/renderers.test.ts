@@ -72,7 +72,7 @@ describe("xmlYaml (the essay's format)", () => {
     expect(text).not.toContain("sk-proj-ABCDEFGHIJKLMNOPQRSTUV");
     expect(text).not.toContain("Basic x");
     expect(text).toContain("note: token [REDACTED] here");
-    expect((thread.events[0]?.data as { password: string }).password).toBe("hunter2");
+    expect((thread.events[0]!.data as { password: string }).password).toBe("hunter2");
     expect(xmlYaml({ redact: false })(thread)).toContain("hunter2");
     expect(redactValue({ mine: "x", ok: "y" }, { keys: /^mine$/ })).toEqual({ mine: "[REDACTED]", ok: "y" });
   });
