@@ -11,7 +11,7 @@ export {
   type PromptInput,
   renderPrompt,
 } from "./agent/agent.js";
-export { approve, externalResult, humanResponse, reject, userMessage } from "./agent/events.js";
+export { approve, externalResult, humanResponse, reject, startThread, userMessage } from "./agent/events.js";
 export { defaultPrompt, outputFormatText } from "./agent/prompt.js";
 export { acceptEvent, resume } from "./agent/resume.js";
 export { type RunOptions, run } from "./agent/run.js";

@@ -1,3 +1,5 @@
+import { defaultRuntime, makeEvent, type Runtime } from "../thread/event.js";
+import { createThread, type Thread } from "../thread/thread.js";
 import type { NewEvent } from "./agent.js";
 
 /** Small constructors for the events people send most. */
@@ -26,3 +28,15 @@ export const humanResponse = (response: string | boolean, options: { by?: string
 });
 
 export const externalResult = (intent: string, data: unknown): NewEvent => ({ type: `${intent}_result`, data });
+
+/** A new thread whose first event is the given message (a string becomes a `user_message`). */
+export function startThread(
+  agent: string | { name: string },
+  first: string | NewEvent,
+  options: { id?: string; runtime?: Runtime } = {},
+): Thread {
+  const runtime = options.runtime ?? defaultRuntime;
+  const event = typeof first === "string" ? userMessage(first) : first;
+  const name = typeof agent === "string" ? agent : agent.name;
+  return createThread(name, [makeEvent(runtime, event.type, event.data ?? null, event.meta)], { ...options, runtime });
+}
