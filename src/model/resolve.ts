@@ -1,28 +1,144 @@
 import { readFile } from "node:fs/promises";
 import { TwelveError } from "../errors/index.js";
+import type { LocalModelOptions } from "./local/index.js";
+import type { ResilienceOptions } from "./resilience.js";
 import { type ScriptedAnswer, scriptedModel } from "./scripted.js";
 import type { Model } from "./types.js";
 
+export const DEFAULT_OPENAI_MODEL = "gpt-4.1-mini";
+export const DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-4-5";
+
+export interface ResolveOptions {
+  /** Environment to read keys and TWELVE_MODEL from. Default `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** Retries, timeouts and rate limit for hosted models. Default: withResilience defaults. */
+  resilience?: ResilienceOptions | false;
+  /** Options for `local:` models (cache dir, threads, …). */
+  local?: Omit<LocalModelOptions, "model">;
+}
+
+const SCHEMES = [
+  "openai:<model>",
+  "anthropic:<model>",
+  "openai-compatible:<baseURL>#<model>",
+  "local:<file.gguf | hf:user/repo/file.gguf>",
+  "replay:<cassette.json>",
+  "script:<steps.json>",
+];
+
 /**
- * Turns one model string into a Model. Schemes:
- * - `script:<file.json>`: a JSON array of scripted answers (see scriptedModel).
+ * Turns one model string into a Model. Order: the explicit spec, then the
+ * environment (TWELVE_MODEL, OPENAI_API_KEY [+ OPENAI_BASE_URL, OPENAI_MODEL],
+ * ANTHROPIC_API_KEY [+ ANTHROPIC_MODEL]), then the embedded local default.
+ * Adapters load lazily, so choosing `script:` never loads an SDK.
  */
-export async function resolveModel(spec?: string): Promise<Model> {
-  if (spec === undefined || spec === "") {
-    throw new TwelveError(
-      "config_error",
-      "no model configured: pass --model <spec> or set TWELVE_MODEL (e.g. script:steps.json)",
-    );
-  }
+export async function resolveModel(spec?: string, options: ResolveOptions = {}): Promise<Model> {
+  const env = options.env ?? process.env;
+  const chosen = spec?.trim() || env.TWELVE_MODEL?.trim() || fromKeys(env);
+  if (chosen) return fromSpec(chosen, env, options);
+  const { DEFAULT_LOCAL_MODEL, localModel } = await import("./local/index.js");
+  return localModel({ ...options.local, model: DEFAULT_LOCAL_MODEL, id: `local:${DEFAULT_LOCAL_MODEL}` });
+}
+
+function fromKeys(env: Record<string, string | undefined>): string | undefined {
+  if (env.OPENAI_API_KEY) return `openai:${env.OPENAI_MODEL || DEFAULT_OPENAI_MODEL}`;
+  if (env.ANTHROPIC_API_KEY) return `anthropic:${env.ANTHROPIC_MODEL || DEFAULT_ANTHROPIC_MODEL}`;
+  if (env.OPENAI_BASE_URL && env.OPENAI_MODEL) return `openai-compatible:${env.OPENAI_BASE_URL}#${env.OPENAI_MODEL}`;
+  return undefined;
+}
+
+async function fromSpec(
+  spec: string,
+  env: Record<string, string | undefined>,
+  options: ResolveOptions,
+): Promise<Model> {
   const colon = spec.indexOf(":");
   const scheme = colon < 0 ? spec : spec.slice(0, colon);
   const rest = colon < 0 ? "" : spec.slice(colon + 1);
+  const need = (what: string) => {
+    if (!rest)
+      throw new TwelveError("config_error", `model "${spec}" is missing its ${what}; write ${scheme}:<${what}>`);
+  };
   switch (scheme) {
     case "script":
+      need("file.json");
       return loadScript(rest);
+    case "replay": {
+      need("cassette.json");
+      const { replayModel } = await import("./cassette.js");
+      return replayModel(rest);
+    }
+    case "openai": {
+      need("model");
+      if (!env.OPENAI_API_KEY) {
+        throw new TwelveError(
+          "config_error",
+          `model "${spec}" needs an API key: set OPENAI_API_KEY (or use openai-compatible:<baseURL>#<model> for a server without one)`,
+        );
+      }
+      const { openaiModel } = await import("./openai.js");
+      return resilient(
+        openaiModel({
+          model: rest,
+          apiKey: env.OPENAI_API_KEY,
+          ...(env.OPENAI_BASE_URL && { baseURL: env.OPENAI_BASE_URL }),
+        }),
+        options,
+      );
+    }
+    case "openai-compatible": {
+      const hash = rest.lastIndexOf("#");
+      const baseURL = hash < 0 ? "" : rest.slice(0, hash);
+      const model = hash < 0 ? "" : rest.slice(hash + 1);
+      if (!/^https?:\/\//.test(baseURL) || !model) {
+        throw new TwelveError(
+          "config_error",
+          `model "${spec}" must look like openai-compatible:<http(s) base URL>#<model>, e.g. openai-compatible:http://localhost:11434/v1#qwen3:4b`,
+        );
+      }
+      const { openaiModel } = await import("./openai.js");
+      return resilient(
+        openaiModel({
+          model,
+          baseURL,
+          apiKey: env.OPENAI_API_KEY || "not-needed",
+          id: `openai-compatible:${baseURL}#${model}`,
+        }),
+        options,
+      );
+    }
+    case "anthropic": {
+      need("model");
+      if (!env.ANTHROPIC_API_KEY) {
+        throw new TwelveError("config_error", `model "${spec}" needs an API key: set ANTHROPIC_API_KEY`);
+      }
+      const { anthropicModel } = await import("./anthropic.js");
+      return resilient(
+        anthropicModel({
+          model: rest,
+          apiKey: env.ANTHROPIC_API_KEY,
+          ...(env.ANTHROPIC_BASE_URL && { baseURL: env.ANTHROPIC_BASE_URL }),
+        }),
+        options,
+      );
+    }
+    case "local": {
+      need("file.gguf or hf:user/repo/file.gguf");
+      const { localModel } = await import("./local/index.js");
+      return localModel({ ...options.local, model: rest, id: spec });
+    }
     default:
-      throw new TwelveError("config_error", `unknown model scheme "${scheme}" in "${spec}"; known: script:<file.json>`);
+      throw new TwelveError(
+        "config_error",
+        `unknown model scheme "${scheme}" in "${spec}"; use one of: ${SCHEMES.join(", ")}`,
+      );
   }
+}
+
+async function resilient(model: Model, options: ResolveOptions): Promise<Model> {
+  if (options.resilience === false) return model;
+  const { withResilience } = await import("./resilience.js");
+  return withResilience(model, options.resilience ?? {});
 }
 
 async function loadScript(path: string): Promise<Model> {

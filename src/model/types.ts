@@ -60,6 +60,8 @@ export interface GenerateResult {
   /** The provider's raw response, kept in the step's meta for debugging. */
   raw?: unknown;
   latencyMs?: number;
+  /** Which model answered, when a wrapper (e.g. withFallback) chose among several. */
+  model?: string;
 }
 
 export interface Model {
