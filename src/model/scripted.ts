@@ -46,7 +46,8 @@ export function scriptedModel(answers: readonly ScriptedAnswer[], options: { id?
       }
     },
     async generate(request) {
-      calls.push({ ...request, messages: structuredClone(request.messages) });
+      // The loop builds fresh messages every call, so a shallow copy keeps the record stable.
+      calls.push({ ...request, messages: [...request.messages] });
       const next = queue.shift();
       if (next === undefined) {
         throw new TwelveError(
