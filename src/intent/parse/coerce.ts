@@ -130,7 +130,9 @@ function toNumberValue(input: unknown, path: string, ctx: CoerceContext): unknow
     const trimmed = value.trim();
     if (trimmed.length <= 40 && NUMBER.test(trimmed)) {
       const number = Number(trimmed);
-      if (Number.isFinite(number)) {
+      // Digits beyond double precision would change silently: leave those for zod to reject.
+      const exact = !/^[-+]?\d+$/.test(trimmed) || Number.isSafeInteger(number);
+      if (Number.isFinite(number) && exact) {
         repair(ctx, "string_to_number", path, value, number);
         return number;
       }
@@ -340,12 +342,12 @@ function toRecord(keyType: Schema, valueType: Schema, input: unknown, path: stri
 }
 
 /**
- * Unions: an already-valid value is left alone; a discriminated union picks
- * its member by the discriminator (loosely matched); otherwise the member
- * that validates after the fewest repairs wins.
+ * Unions: a discriminated union picks its member by the discriminator
+ * (loosely matched); otherwise the member that validates after the fewest
+ * repairs wins (an already-valid member needs none), so dropped extra keys
+ * are still reported.
  */
 function toUnion(schema: Schema, value: unknown, path: string, ctx: CoerceContext): unknown {
-  if (validates(schema, value)) return value;
   const def = defOf(schema);
   const options = def.options as Schema[];
   const discriminator = def.discriminator as string | undefined;

@@ -37,13 +37,38 @@ export function parseStep(text: string, intents: readonly AnyIntent[]): ParsedSt
         detail: `the answer is ${raw.length} characters long; the limit is ${MAX_ANSWER_LENGTH}`,
       });
     }
-    return parseCandidates(raw, intents, tried);
+    return parseCandidates(unquote(raw), intents, tried, raw);
   } catch (error) {
     throw asParseError(error, intents, raw, tried);
   }
 }
 
-function parseCandidates(raw: string, intents: readonly AnyIntent[], tried: string[]): ParsedStep {
+/** An answer that is itself a JSON string holding the JSON (double-encoded) is decoded once. */
+function unquote(raw: string): { text: string; repairs: Repair[] } {
+  const trimmed = raw.trim();
+  if (trimmed.length < 4 || trimmed[0] !== '"' || trimmed[trimmed.length - 1] !== '"')
+    return { text: raw, repairs: [] };
+  try {
+    const inner: unknown = JSON.parse(trimmed);
+    if (typeof inner === "string" && /^\s*[[{]/.test(inner)) {
+      return {
+        text: inner,
+        repairs: [{ kind: "json_string_parsed", path: "", from: shorten(trimmed, 40), to: "JSON" }],
+      };
+    }
+  } catch {
+    // Not a JSON string: use the answer as it is.
+  }
+  return { text: raw, repairs: [] };
+}
+
+function parseCandidates(
+  input: { text: string; repairs: Repair[] },
+  intents: readonly AnyIntent[],
+  tried: string[],
+  original: string,
+): ParsedStep {
+  const raw = input.text;
   const candidates = findCandidates(raw);
   let best: Failure | undefined;
   for (const candidate of candidates) {
@@ -53,18 +78,18 @@ function parseCandidates(raw: string, intents: readonly AnyIntent[], tried: stri
       best = pick(best, { reason: "invalid_json", detail: `the JSON could not be read: ${decoded.error}` });
       continue;
     }
-    const repairs = extractionRepairs(raw, candidate, candidates);
+    const repairs = [...input.repairs, ...extractionRepairs(raw, candidate, candidates)];
     repairs.push(...decoded.repairs);
     const aligned = alignStep(decoded.value, intents, repairs);
     if (aligned.ok) return aligned.step;
     tried.push(`${where(candidate)}: ${aligned.failure.reason} (${aligned.failure.detail})`);
     best = pick(best, aligned.failure);
   }
-  const yaml = tryYaml(raw, intents, tried);
+  const yaml = tryYaml(original, intents, tried);
   if (yaml?.ok) return yaml.step;
   if (yaml) best = pick(best, yaml.failure);
   if (candidates.length === 0) tried.push("no JSON object found in the answer");
-  throw failure(intents, raw, tried, best ?? { reason: "no_json", detail: "the answer contains no JSON object" });
+  throw failure(intents, original, tried, best ?? { reason: "no_json", detail: "the answer contains no JSON object" });
 }
 
 /** Prefer the failure that got furthest (a known intent with bad arguments beats unreadable JSON). */
@@ -78,7 +103,7 @@ function where(candidate: Candidate): string {
 }
 
 /** Reports what was cut away around the JSON: a fence, free text, other blocks. */
-function extractionRepairs(raw: string, candidate: Candidate, candidates: readonly Candidate[]): Repair[] {
+export function extractionRepairs(raw: string, candidate: Candidate, candidates: readonly Candidate[]): Repair[] {
   const repairs: Repair[] = [];
   if (candidate.fence !== undefined)
     repairs.push({ kind: "fence_stripped", path: "", from: `\`\`\`${candidate.fence}` });
@@ -189,25 +214,21 @@ function toolCallStep(
     if (text === "") {
       args = {};
     } else {
-      const block = findCandidates(text)[0];
-      const decoded = decodeJson(block?.text ?? text, block?.missing);
-      if (!decoded.ok) {
+      const blocks = findCandidates(text);
+      const block = blocks[0];
+      const decoded = block ? decodeJson(block.text, block.missing) : undefined;
+      if (!block || !decoded?.ok) {
+        const why = decoded && !decoded.ok ? decoded.error : "no JSON object in them";
         return {
           ok: false,
           failure: {
             reason: "invalid_json",
-            detail: `the tool call arguments are not JSON: ${decoded.error}`,
+            detail: `the tool call arguments are not JSON: ${why}`,
             intent: call.name,
           },
         };
       }
-      if (block && (block.start > 0 || block.end < text.length)) {
-        repairs.push({
-          kind: "text_dropped",
-          path: "",
-          from: shorten(text.slice(0, block.start) + text.slice(block.end), 80),
-        });
-      }
+      repairs.push(...extractionRepairs(text, block, blocks));
       repairs.push(...decoded.repairs);
       args = decoded.value;
     }

@@ -92,7 +92,7 @@ function alignWithoutIntentKey(
     if (!intent) continue;
     repairs.push({ kind: "intent_from_alias", path: "intent", from: found, to: intent.name }, ...trial);
     const { [found]: _drop, ...rest } = value;
-    return alignArguments(intent, rest, repairs);
+    return alignArguments(intent, envelopeArguments(intent, rest), repairs);
   }
   if (keys.length === 1 && depth < MAX_UNWRAP) {
     const key = keys[0] as string;
@@ -118,22 +118,55 @@ function alignWithoutIntentKey(
 
 /** No intent named: use the one intent whose arguments the object fits, if exactly one does. */
 function inferIntent(value: Record<string, unknown>, intents: readonly AnyIntent[], repairs: Repair[]): Aligned {
-  const fits: { intent: AnyIntent; repairs: Repair[] }[] = [];
-  for (const intent of intents) {
-    const trial: Repair[] = [];
-    const args = coerceArguments(intent, value, trial);
-    if (validates(intent.schema, args)) fits.push({ intent, repairs: trial });
+  // Only a non-empty object whose every key belongs to the intent counts as a fit:
+  // `{}` or unknown keys must not select an intent whose fields are all optional.
+  const fits: AnyIntent[] = [];
+  if (Object.keys(value).length > 0) {
+    for (const intent of intents) {
+      const trial: Repair[] = [];
+      const args = coerceArguments(intent, value, trial);
+      if (!trial.some((r) => r.kind === "extra_key_dropped") && validates(intent.schema, args)) fits.push(intent);
+    }
   }
-  const only = fits.length === 1 ? fits[0] : intents.length === 1 ? { intent: intents[0] as AnyIntent } : undefined;
+  const only = fits.length === 1 ? fits[0] : intents.length === 1 ? intents[0] : undefined;
   if (!only) {
+    const named = namedCall(value);
+    if (named !== undefined && fits.length === 0) {
+      return fail("unknown_intent", `"${shorten(named, 60)}" is not one of the intents`, { intent: named });
+    }
     const detail =
       fits.length > 1
-        ? `the answer has no "intent" field and fits several intents (${fits.map((f) => f.intent.name).join(", ")})`
+        ? `the answer has no "intent" field and fits several intents (${fits.map((f) => f.name).join(", ")})`
         : 'the answer has no "intent" field';
     return fail("missing_intent", detail);
   }
-  repairs.push({ kind: "intent_inferred", path: "intent", from: undefined, to: only.intent.name });
-  return alignArguments(only.intent, value, repairs);
+  repairs.push({ kind: "intent_inferred", path: "intent", from: undefined, to: only.name });
+  return alignArguments(only, value, repairs);
+}
+
+/**
+ * A tool-call envelope (`{"type": "tool_use", "name": …, "input": {…}}`):
+ * when it holds an arguments key the intent does not declare, only that
+ * key's value is the arguments (flattened later); envelope keys go.
+ */
+function envelopeArguments(intent: AnyIntent, rest: Record<string, unknown>): Record<string, unknown> {
+  const shape = intent.schema.shape as Record<string, unknown>;
+  for (const key of ARGUMENT_KEYS) {
+    const found = findKey(rest, key);
+    if (found !== undefined && !Object.hasOwn(shape, found)) return { [found]: rest[found] };
+  }
+  return rest;
+}
+
+/** `{"name": "launch", "arguments": {...}}`: a tool-call-shaped answer naming an intent we do not have. */
+function namedCall(value: Record<string, unknown>): string | undefined {
+  const hasArguments = ARGUMENT_KEYS.some((k) => findKey(value, k) !== undefined);
+  for (const key of ["name", "tool", "tool_name", "function", "action"]) {
+    const found = findKey(value, key);
+    const named = found === undefined ? undefined : value[found];
+    if (typeof named === "string" && (hasArguments || Object.keys(value).length === 1)) return named;
+  }
+  return undefined;
 }
 
 function alignArguments(intent: AnyIntent, value: Record<string, unknown>, repairs: Repair[]): Aligned {

@@ -43,7 +43,7 @@ interface Finding {
 
 /**
  * Names the slips in almost-JSON, one linear pass: trailing commas, single
- * quotes, unquoted keys, comments, Python literals. Only the first of each
+ * quotes, typographic quotes, unquoted keys, comments, Python literals. Only the first of each
  * kind is quoted (from → to); jsonrepair does the actual fixing.
  */
 export function diagnose(text: string): Repair[] {
@@ -56,6 +56,13 @@ export function diagnose(text: string): Repair[] {
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text[i] as string;
+    if (c === "\u201c" || c === "\u2018") {
+      const end = stringEnd(text, i, c === "\u201c" ? "\u201d" : "\u2019");
+      note("smart_quotes", text.slice(i, end), `"${text.slice(i + 1, end - 1)}"`);
+      i = end - 1;
+      expectKey = false;
+      continue;
+    }
     if (c === '"' || c === "'") {
       const end = stringEnd(text, i, c);
       if (c === "'") note("single_quotes", text.slice(i, end), `"${text.slice(i + 1, end - 1)}"`);
