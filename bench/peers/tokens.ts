@@ -1,0 +1,180 @@
+/**
+ * Context tokens (o200k, gpt-tokenizer): the same thread rendered three ways —
+ * twelve's default (each event as <type> + YAML + </type> in one message), standard
+ * chat messages with tool calls, and pretty JSON — for the calculator and deploybot
+ * examples (run with their scripts, as their tests do) and a 50-step thread.
+ *
+ * Counting follows OpenAI's cookbook (num_tokens_from_messages): 3 tokens of framing per
+ * message, plus the tokens of its role, content and name (+1 for a name); for assistant
+ * tool calls, the tool name and the JSON arguments. Tool-call ids are NOT counted,
+ * although the API sends them: that favours the chat form.
+ *
+ * Run alone: npx tsx --tsconfig tsconfig.check.json bench/peers/tokens.ts
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { countTokens } from "gpt-tokenizer/encoding/o200k_base";
+import {
+  type Agent,
+  approve,
+  chatMessages,
+  createThread,
+  defineAgent,
+  defineIntent,
+  deterministicRuntime,
+  json,
+  type Message,
+  makeEvent,
+  reject,
+  resume,
+  run,
+  type ScriptedAnswer,
+  scriptedModel,
+  type Thread,
+  threadState,
+} from "twelve";
+import { z } from "zod";
+import calculator from "../../examples/calculator/agent.js";
+import calculatorScript from "../../examples/calculator/script.json" with { type: "json" };
+import { createDemoRepo } from "../../examples/deploybot/demo-repo.js";
+import { createDeploybot } from "../../examples/deploybot/deploybot.js";
+import { script, WORKLOADS } from "./workload.js";
+
+const PER_MESSAGE = 3;
+
+export function messageTokens(messages: readonly Message[]): number {
+  let total = 0;
+  for (const m of messages) {
+    total += PER_MESSAGE + countTokens(m.role) + countTokens(m.content);
+    if (m.name) total += countTokens(m.name) + 1;
+    for (const call of m.toolCalls ?? []) total += countTokens(call.name) + countTokens(JSON.stringify(call.arguments));
+  }
+  return total;
+}
+
+/** A text rendering goes into one user message. */
+const textTokens = (text: string | Message[]): number =>
+  typeof text === "string" ? messageTokens([{ role: "user", content: text }]) : messageTokens(text);
+
+/** Runs an agent through a script, answering every pause with the next decision. */
+async function scripted(
+  agent: Agent,
+  task: string,
+  answers: readonly ScriptedAnswer[],
+  decisions: ReturnType<typeof approve>[] = [],
+): Promise<Thread> {
+  const runtime = deterministicRuntime();
+  const model = scriptedModel(answers);
+  let thread = createThread(agent.name, [makeEvent(runtime, "user_message", task)], { runtime });
+  thread = await run(agent, thread, { model, runtime });
+  for (const decision of decisions) {
+    if (threadState(thread).status !== "awaiting_approval") break;
+    thread = await resume(agent, thread, decision, { model, runtime });
+  }
+  model.assertDone();
+  if (threadState(thread).status !== "done")
+    throw new Error(`${agent.name}: scripted run ended ${threadState(thread).status}`);
+  return thread;
+}
+
+async function deploybotThread(): Promise<Thread> {
+  const dir = await mkdtemp(join(tmpdir(), "bench-deploybot-"));
+  try {
+    const repo = await createDemoRepo(join(dir, "repo"));
+    const echo = (part: string) => `echo "${part} $TAG is live on $ENVIRONMENT"`;
+    const agent = createDeploybot({ repo, deployBackend: echo("backend"), deployFrontend: echo("frontend") });
+    const release = { tag: "v1.2.3", environment: "production" };
+    // The essay's story: frontend first is rejected, then backend and frontend are approved.
+    return await scripted(
+      agent,
+      "deploy the latest release to production",
+      [
+        { intent: "deploy_frontend", ...release },
+        { intent: "deploy_backend", ...release },
+        { intent: "deploy_frontend", ...release },
+        { intent: "done_for_now", message: "Deployed v1.2.3 to production: backend first, then frontend." },
+      ],
+      [reject("deploy the backend first"), approve(), approve()],
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function fiftyStepThread(): Promise<Thread> {
+  const operands = z.object({ a: z.number(), b: z.number() });
+  const agent = defineAgent({
+    name: "calc50",
+    instructions: "You are a careful calculator.",
+    intents: [
+      defineIntent("add", operands, { description: "Add a and b", handler: ({ a, b }) => a + b }),
+      defineIntent("multiply", operands, { description: "Multiply a by b", handler: ({ a, b }) => a * b }),
+    ],
+    maxSteps: 100,
+  });
+  const answers: ScriptedAnswer[] = script(WORKLOADS.long).map((s) =>
+    s.kind === "tool" ? { intent: s.tool, a: s.a, b: s.b } : { intent: "done_for_now", message: s.message },
+  );
+  return scripted(agent, "Run the benchmark calculation, one operation per step.", answers);
+}
+
+export interface TokenRow {
+  thread: string;
+  events: number;
+  xmlYaml: number;
+  chat: number;
+  prettyJson: number;
+}
+
+export async function tokenRows(): Promise<TokenRow[]> {
+  const threads: [string, Agent, Thread][] = [
+    [
+      "calculator (example)",
+      calculator,
+      await scripted(
+        calculator,
+        "multiply 3 and 4, then divide by 2, then add 12",
+        calculatorScript as ScriptedAnswer[],
+        [approve()],
+      ),
+    ],
+    [
+      "deploybot (example, essay story)",
+      createDeploybot({ repo: ".", deployBackend: "", deployFrontend: "" }),
+      await deploybotThread(),
+    ],
+  ];
+  const long = await fiftyStepThread();
+  threads.push(["50 tool steps", defineAgent({ name: "calc50", intents: [] as never[] }), long]);
+  return threads.map(([name, agent, thread]) => ({
+    thread: name,
+    events: thread.events.length,
+    xmlYaml: textTokens(agent.context(thread)),
+    chat: messageTokens(chatMessages()(thread) as Message[]),
+    prettyJson: textTokens(json({ pretty: true })(thread)),
+  }));
+}
+
+function saving(r: TokenRow): string {
+  const pct = ((r.chat - r.xmlYaml) / r.chat) * 100;
+  return pct >= 0 ? `${pct.toFixed(0)}% fewer` : `${(-pct).toFixed(0)}% more`;
+}
+
+export async function tokenTable(): Promise<string> {
+  const rows = await tokenRows();
+  const lines = [
+    "| thread | events | twelve default (XML tags + YAML) | chat messages + tool calls | pretty JSON | default vs chat |",
+    "|---|--:|--:|--:|--:|--:|",
+    ...rows.map((r) => `| ${r.thread} | ${r.events} | ${r.xmlYaml} | ${r.chat} | ${r.prettyJson} | ${saving(r)} |`),
+  ];
+  const worst = Math.min(...rows.map((r) => (r.chat - r.xmlYaml) / r.chat));
+  lines.push(
+    "",
+    `- ${worst >= 0.3 ? "MET " : "MISSED"} default rendering ≥ 30% fewer tokens than chat messages: worst case ${(worst * 100).toFixed(0)}% (negative = more tokens than chat)`,
+  );
+  return lines.join("\n");
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) console.log(await tokenTable());
