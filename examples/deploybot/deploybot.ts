@@ -22,10 +22,10 @@ export interface DeploybotConfig {
   cwd?: string;
 }
 
-const environment = z.enum(["staging", "production"]).describe("where to deploy");
+const environments = z.enum(["staging", "production"]);
 const release = z.object({
-  tag: z.string().min(1).describe("a git tag from list_git_tags, e.g. v1.2.3"),
-  environment,
+  tag: z.string().describe("a git tag from list_git_tags, e.g. v1.2.3"),
+  environment: environments.describe("where to deploy"),
 });
 
 export const DEPLOYBOT_INSTRUCTIONS = [
@@ -68,15 +68,19 @@ export function createDeploybot(config: DeploybotConfig): Agent {
   if (config.checkStatus) {
     const command = config.checkStatus;
     intents.push(
-      defineIntent("check_deployment_status", z.object({ environment: environment.optional() }), {
-        description: "Check the current deployment status (of one environment, or all)",
-        idempotent: true,
-        handler: async ({ environment }, { signal }) => {
-          const env = { ...commandOptions.env, ENVIRONMENT: environment ?? "" };
-          const { stdout } = await runShell("check_deployment_status", command, { ...commandOptions, env, signal });
-          return { environment: environment ?? "all", output: stdout.trim() };
+      defineIntent(
+        "check_deployment_status",
+        z.object({ environment: environments.optional().describe("omit for all environments") }),
+        {
+          description: "Check the current deployment status (of one environment, or all)",
+          idempotent: true,
+          handler: async ({ environment }, { signal }) => {
+            const env = { ...commandOptions.env, ENVIRONMENT: environment ?? "" };
+            const { stdout } = await runShell("check_deployment_status", command, { ...commandOptions, env, signal });
+            return { environment: environment ?? "all", output: stdout.trim() };
+          },
         },
-      }),
+      ),
     );
   }
 
