@@ -17,10 +17,16 @@ export function visibleEvents(events: readonly Event[], hideResolvedErrors: bool
         succeeded.add(e.meta.intent ?? e.type.replace(/_result$/, ""));
         anySuccess = true;
       } else if (e.type === "error") {
-        const intent = (e.data as Record<string, unknown> | null)?.intent;
-        resolvedAfter.set(e, typeof intent === "string" ? succeeded.has(intent) : anySuccess);
+        const intent = errorIntent(e);
+        resolvedAfter.set(e, intent !== undefined ? succeeded.has(intent) : anySuccess);
       }
     }
   }
   return events.filter((e) => e.meta?.kind !== "started" && !e.meta?.hidden && !resolvedAfter.get(e));
+}
+
+/** The intent an error event is about, if it names one. */
+export function errorIntent(event: Event): string | undefined {
+  const intent = (event.data as Record<string, unknown> | null)?.intent;
+  return typeof intent === "string" ? intent : undefined;
 }

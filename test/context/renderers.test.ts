@@ -140,3 +140,56 @@ describe("json and chatMessages renderers", () => {
     expect(m[4]?.content).toBe('approval: {"approved":false,"feedback":"frontend first"}');
   });
 });
+
+describe("incremental rendering", () => {
+  it("a growing thread renders exactly as a fresh render of the same events", async () => {
+    const fc = (await import("fast-check")).default;
+    const intents = ["add", "divide"];
+    const eventArb = fc.oneof(
+      fc.record({ kind: fc.constant("message"), text: fc.string({ maxLength: 10 }) }),
+      fc.record({ kind: fc.constant("step"), intent: fc.constantFrom(...intents) }),
+      fc.record({ kind: fc.constant("started"), intent: fc.constantFrom(...intents) }),
+      fc.record({ kind: fc.constant("result"), intent: fc.constantFrom(...intents), value: fc.integer() }),
+      fc.record({ kind: fc.constant("error"), intent: fc.option(fc.constantFrom(...intents), { nil: undefined }) }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(eventArb, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 8 }),
+        fc.boolean(),
+        (batches, hide) => {
+          const rt = deterministicRuntime();
+          const incremental = xmlYaml({ hideResolvedErrors: hide });
+          let thread = createThread("x", [makeEvent(rt, "user_message", "start")]);
+          for (const batch of batches) {
+            const added = batch.map((e) => {
+              switch (e.kind) {
+                case "message":
+                  return makeEvent(rt, "user_message", e.text);
+                case "step":
+                  return makeEvent(
+                    rt,
+                    e.intent,
+                    { intent: e.intent },
+                    { kind: "step", intent: e.intent, policy: "run" },
+                  );
+                case "started":
+                  return makeEvent(rt, `${e.intent}_started`, {}, { kind: "started", intent: e.intent });
+                case "result":
+                  return makeEvent(rt, `${e.intent}_result`, e.value, { kind: "result", intent: e.intent });
+                default:
+                  return makeEvent(
+                    rt,
+                    "error",
+                    e.intent ? { intent: e.intent, message: "boom" } : { message: "parse" },
+                  );
+              }
+            });
+            thread = { ...thread, events: [...thread.events, ...added], version: thread.version + added.length };
+            expect(incremental(thread)).toBe(xmlYaml({ hideResolvedErrors: hide })(thread));
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
