@@ -1,0 +1,7 @@
+import { join } from "node:path";
+import { describe } from "vitest";
+import { crashSuite } from "./crash-suite.js";
+
+describe("crash test: SQLite store", () => {
+  crashSuite({ name: "sqlite", spec: (dir) => join(dir, "twelve.db"), kills: 50, maxDelayMs: 500 });
+});
