@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { TwelveError } from "../errors/index.js";
+import { ModelError } from "./errors.js";
 import type { GenerateRequest, GenerateResult, Message, Model, OutputSpec } from "./types.js";
 
 /**
@@ -181,7 +182,7 @@ export async function replayModel(cassettePath: string, options: ReplayOptions =
   return {
     id,
     async generate(request) {
-      if (request.signal?.aborted) throw new TwelveError("aborted", `${id}: the call was aborted`);
+      if (request.signal?.aborted) throw new ModelError("aborted", `${id}: the call was aborted`, { model: id });
       const key = requestKey(request);
       const entries = byKey.get(key);
       if (!entries) throw missError(cassettePath, cassette, request);

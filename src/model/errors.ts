@@ -9,6 +9,7 @@ import { TwelveError } from "../errors/index.js";
 export type ModelErrorCode = "rate_limited" | "timeout" | "auth" | "bad_request" | "server" | "network" | "aborted";
 
 const RETRYABLE: ReadonlySet<ModelErrorCode> = new Set(["rate_limited", "timeout", "server", "network"]);
+const MODEL_CODES: ReadonlySet<string> = new Set([...RETRYABLE, "auth", "bad_request", "aborted"]);
 
 export interface ModelErrorDetails {
   /** Model id, e.g. `openai:gpt-4.1-mini`. */
@@ -93,6 +94,9 @@ interface SdkErrorShape {
  */
 export function toModelError(error: unknown, model: string, signal?: AbortSignal): ModelError {
   if (error instanceof ModelError) return error;
+  if (error instanceof TwelveError && MODEL_CODES.has(error.code)) {
+    return new ModelError(error.code as ModelErrorCode, error.message, { model }, { cause: error });
+  }
   const e = (error ?? {}) as SdkErrorShape;
   const name = typeof e.name === "string" ? e.name : "";
   const ctor = (error as { constructor?: { name?: string } })?.constructor?.name ?? "";
@@ -141,4 +145,18 @@ export function toModelError(error: unknown, model: string, signal?: AbortSignal
 function causeText(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
   return cause?.code ?? cause?.message ?? (error as Error)?.message ?? String(error);
+}
+
+/**
+ * For wrappers (retry, fallback): model failures become ModelErrors; other
+ * TwelveErrors (config_error, replay_miss, …) keep their own code and are
+ * never retried.
+ */
+export function toFailure(error: unknown, model: string, signal?: AbortSignal): TwelveError {
+  if (error instanceof TwelveError && !(error instanceof ModelError) && !MODEL_CODES.has(error.code)) return error;
+  return toModelError(error, model, signal);
+}
+
+export function isRetryable(error: TwelveError): boolean {
+  return error instanceof ModelError && error.retryable;
 }

@@ -1,4 +1,5 @@
-import { ModelError, toModelError } from "./errors.js";
+import type { TwelveError } from "../errors/index.js";
+import { isRetryable, ModelError, toFailure } from "./errors.js";
 import type { GenerateRequest, GenerateResult, Model } from "./types.js";
 
 export interface RetryOptions {
@@ -118,8 +119,15 @@ export function withResilience(model: Model, options: ResilienceOptions = {}): M
           const result = await attemptWithTimeout(model, request, timeoutMs);
           return { ...result, latencyMs: result.latencyMs ?? Date.now() - started };
         } catch (error) {
-          const failure = toModelError(error, model.id, request.signal);
-          if (!failure.retryable || attempt > retries || request.signal?.aborted) throw failure;
+          const failure = toFailure(error, model.id, request.signal);
+          if (
+            !(failure instanceof ModelError) ||
+            !isRetryable(failure) ||
+            attempt > retries ||
+            request.signal?.aborted
+          ) {
+            throw failure;
+          }
           const delayMs = backoffDelay(attempt, failure, options);
           options.onRetry?.({ attempt, delayMs, error: failure });
           await sleep(delayMs, request.signal, model.id);
@@ -153,8 +161,8 @@ async function attemptWithTimeout(model: Model, request: GenerateRequest, timeou
 
 export interface FallbackOptions {
   /** Whether to try the next model after this error. Default: any error except `aborted`. */
-  shouldFallback?: (error: ModelError) => boolean;
-  onFallback?: (info: { from: string; to: string; error: ModelError }) => void;
+  shouldFallback?: (error: TwelveError) => boolean;
+  onFallback?: (info: { from: string; to: string; error: TwelveError }) => void;
 }
 
 /**
@@ -163,17 +171,17 @@ export interface FallbackOptions {
  */
 export function withFallback(models: readonly Model[], options: FallbackOptions = {}): Model {
   if (models.length === 0) throw new RangeError("withFallback needs at least one model");
-  const shouldFallback = options.shouldFallback ?? ((error: ModelError) => error.code !== "aborted");
+  const shouldFallback = options.shouldFallback ?? ((error: TwelveError) => error.code !== "aborted");
   return {
     id: models.map((m) => m.id).join(" | "),
     async generate(request) {
-      const failures: ModelError[] = [];
+      const failures: TwelveError[] = [];
       for (const [index, model] of models.entries()) {
         try {
           const result = await model.generate(request);
           return { ...result, model: model.id };
         } catch (error) {
-          const failure = toModelError(error, model.id, request.signal);
+          const failure = toFailure(error, model.id, request.signal);
           failures.push(failure);
           const next = models[index + 1];
           if (!next || !shouldFallback(failure)) break;
@@ -182,12 +190,9 @@ export function withFallback(models: readonly Model[], options: FallbackOptions 
       }
       const last = failures[failures.length - 1]!;
       if (failures.length === 1) throw last;
-      throw new ModelError(
-        last.code,
-        `all ${failures.length} models failed: ${failures.map((f) => f.message).join("; ")}`,
-        { model: last.model, status: last.status },
-        { cause: last },
-      );
+      const message = `all ${failures.length} models failed: ${failures.map((f) => f.message).join("; ")}`;
+      if (!(last instanceof ModelError)) throw last;
+      throw new ModelError(last.code, message, { model: last.model, status: last.status }, { cause: last });
     },
   };
 }

@@ -6,7 +6,7 @@ import { type ScriptedAnswer, scriptedModel } from "./scripted.js";
 import type { Model } from "./types.js";
 
 export const DEFAULT_OPENAI_MODEL = "gpt-4.1-mini";
-export const DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-4-5";
+export const DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-4-6";
 
 export interface ResolveOptions {
   /** Environment to read keys and TWELVE_MODEL from. Default `process.env`. */
