@@ -106,7 +106,12 @@ export function assembleThread(row: ThreadRow, bodies: ReadonlyArray<{ seq: numb
     return parseThread(raw);
   } catch (error) {
     if (error instanceof TwelveError) {
-      throw new StoreCorruptError(`thread ${row.id} as stored is not a valid thread: ${error.message}`, details, error);
+      const path = typeof error.details?.path === "string" ? ` (at ${error.details.path})` : "";
+      throw new StoreCorruptError(
+        `thread ${row.id} as stored is not a valid thread: ${error.message}${path}`,
+        { ...details, path: error.details?.path },
+        error,
+      );
     }
     throw error;
   }

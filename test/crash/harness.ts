@@ -53,8 +53,10 @@ export interface Started {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }>;
 }
 
-export function startWorker(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): Started {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ["ignore", "pipe", "pipe"], env });
+export function startWorker(script: string, args: string[], options: { stdin?: boolean } = {}): Started {
+  const child = spawn(process.execPath, [script, ...args], {
+    stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   let markReady: () => void = () => {};

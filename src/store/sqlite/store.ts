@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, linkSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import type { Event } from "../../thread/event.js";
@@ -74,13 +74,22 @@ export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise
       `the SQLite store needs the better-sqlite3 package: npm install better-sqlite3 (${(error as Error).message})`,
     );
   }
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  if (path !== ":memory:") {
+    mkdirSync(dirname(path), { recursive: true });
+    if (!existsSync(path)) createFile(Database, path);
+    else if (statSync(path).size === 0 && !existsSync(`${path}-wal`)) {
+      // twelve never leaves an empty file behind (see createFile), so this one lost its content.
+      throw new StoreCorruptError(
+        `the SQLite store ${path} is empty (0 bytes): it was truncated or is not a twelve database; restore it from a backup or delete it to start a new store`,
+        { path },
+      );
+    }
+  }
   const db = guard(path, () => new Database(path, { timeout: options.busyTimeoutMs ?? 5000 }));
   try {
     guard(path, () => {
       db.pragma("journal_mode = WAL");
       db.pragma(`synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
-      db.pragma("foreign_keys = ON");
       migrate(db, path);
     });
   } catch (error) {
@@ -90,8 +99,45 @@ export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise
   return new SqliteThreadStore(db, path);
 }
 
+/**
+ * Creates and migrates a new database beside the target, then hard-links it
+ * into place: the store file appears whole or not at all (so an empty file
+ * always means damage), and of two processes creating it at once, one wins.
+ */
+function createFile(Database: typeof BetterSqlite3, path: string): void {
+  const tmp = `${path}.init-${process.pid}-${randomToken().slice(0, 8)}`;
+  const db = new Database(tmp);
+  try {
+    db.pragma("journal_mode = WAL");
+    migrate(db, tmp);
+    db.pragma("wal_checkpoint(TRUNCATE)");
+  } finally {
+    db.close();
+  }
+  try {
+    linkSync(tmp, path);
+  } catch (error) {
+    if ((error as { code?: string }).code !== "EEXIST") throw error;
+  } finally {
+    for (const f of [tmp, `${tmp}-wal`, `${tmp}-shm`]) rmSync(f, { force: true });
+  }
+}
+
 function migrate(db: Database, path: string): void {
   const current = db.pragma("user_version", { simple: true }) as number;
+  if (current === 0) {
+    const tables = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+      .all() as {
+      name: string;
+    }[];
+    if (tables.length > 0) {
+      throw new StoreInputError(
+        "config_error",
+        `${path} is a SQLite database of something else (tables: ${tables.map((t) => t.name).join(", ")}), not a twelve store`,
+      );
+    }
+  }
   if (current > SQLITE_MIGRATIONS.length) {
     throw new StoreInputError(
       "config_error",

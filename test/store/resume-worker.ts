@@ -1,0 +1,39 @@
+/**
+ * One of several processes racing to approve the same paused thread. Opens
+ * `handles` independent store connections, signals ready, waits for "go" on
+ * stdin, then resumes through every handle at once and prints one JSON line
+ * per attempt: {ok, duplicate?, code?, message?}.
+ *
+ * usage: node resume-worker.mjs <store spec> <thread id> <step id> <effects file> <handles>
+ */
+import { createInterface } from "node:readline";
+import { openStore } from "../../src/store/open.js";
+import { resumeStored } from "../../src/store/runner.js";
+import { deploybotAgent, planningModel } from "../crash/fixtures/agents.js";
+
+const [spec, threadId, stepId, effects, handles] = process.argv.slice(2) as [string, string, string, string, string];
+const agent = deploybotAgent(effects);
+const stores = await Promise.all(Array.from({ length: Number(handles) }, () => openStore(spec)));
+process.stdout.write("ready\n");
+await new Promise<void>((resolve) => {
+  createInterface({ input: process.stdin }).on("line", (line) => {
+    if (line === "go") resolve();
+  });
+});
+const outcomes = await Promise.all(
+  stores.map((store, i) =>
+    resumeStored(
+      store,
+      agent,
+      threadId,
+      { type: "approval", data: { approved: true }, meta: { stepId, by: `pid${process.pid}-h${i}` } },
+      { model: planningModel(), owner: `pid${process.pid}-h${i}`, leaseWaitMs: 30_000 },
+    ).then(
+      (r) => ({ ok: true, duplicate: r.duplicate }),
+      (e: { code?: string; message?: string }) => ({ ok: false, code: e.code, message: e.message }),
+    ),
+  ),
+);
+for (const o of outcomes) process.stdout.write(`${JSON.stringify(o)}\n`);
+await Promise.all(stores.map((s) => s.close()));
+process.exit(0);
