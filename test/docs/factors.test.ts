@@ -63,14 +63,6 @@ const apiNames = [
 ];
 writeFileSync(join(dir, "api-names.ts"), `export type { ${apiNames.join(", ")} } from "twelve";\n`);
 
-const files = blocks.map((b, i) => {
-  const file = join(dir, `snippet-${String(i + 1).padStart(2, "0")}.ts`);
-  writeFileSync(file, `${b.code}\n`);
-  return { ...b, file };
-});
-
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
 async function attempt(command: string, args: string[], env: Record<string, string> = {}) {
   try {
     const { stdout, stderr } = await exec(command, args, {
@@ -84,6 +76,41 @@ async function attempt(command: string, args: string[], env: Record<string, stri
     return { code: e.code ?? 1, output: `${e.stdout ?? ""}${e.stderr ?? ""}` || e.message };
   }
 }
+
+const files = blocks.map((b, i) => {
+  const file = join(dir, `snippet-${String(i + 1).padStart(2, "0")}.ts`);
+  writeFileSync(file, `${b.code}\n`);
+  return { ...b, file };
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// All snippets run in one Node process (sources compiled once), each imported
+// as its own module, in order; a failure is recorded and the next one runs.
+writeFileSync(
+  join(dir, "run-all.mjs"),
+  `import { writeFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+const results = {};
+for (const file of process.argv.slice(2)) {
+  try {
+    await import(pathToFileURL(file).href);
+    results[file] = "ok";
+  } catch (error) {
+    results[file] = String(error?.stack ?? error);
+  }
+}
+writeFileSync(${JSON.stringify(join(dir, "results.json"))}, JSON.stringify(results));
+`,
+);
+const ran = attempt(process.execPath, ["--import", "tsx", "run-all.mjs", ...files.map((f) => f.file)], {
+  TSX_TSCONFIG_PATH: join(dir, "tsconfig.json"),
+}).then(({ output }) => ({
+  output,
+  results: existsSync(join(dir, "results.json"))
+    ? (JSON.parse(readFileSync(join(dir, "results.json"), "utf8")) as Record<string, string>)
+    : {},
+}));
 
 describe("docs/factors.md", () => {
   it("has one runnable snippet for each of the twelve factors and the appendix's pre-fetch", () => {
@@ -103,15 +130,12 @@ describe("docs/factors.md", () => {
     expect(result.code).toBe(0);
   }, 120_000);
 
-  describe.concurrent("runs every snippet", () => {
+  describe("runs every snippet", () => {
     for (const snippet of files) {
       it(snippet.name, async () => {
-        const result = await attempt(process.execPath, ["--import", "tsx", snippet.file], {
-          TSX_TSCONFIG_PATH: join(dir, "tsconfig.json"),
-        });
-        expect(result.output).toBe("");
-        expect(result.code).toBe(0);
-      }, 60_000);
+        const { results, output } = await ran;
+        expect(results[snippet.file], output).toBe("ok");
+      });
     }
   });
 
