@@ -100,8 +100,11 @@ class Renderer {
 
   record(schema: JsonSchema, values: JsonSchema, depth: number): string {
     const keys = (schema.propertyNames ?? {}) as JsonSchema;
-    const key = Array.isArray(keys.enum) ? keys.enum.map((k) => JSON.stringify(k)).join(" | ") : "string";
-    return `Record<${key}, ${this.type(values, depth)}>`;
+    if (!Array.isArray(keys.enum)) return `Record<string, ${this.type(values, depth)}>`;
+    const record = `Record<${keys.enum.map((k) => JSON.stringify(k)).join(" | ")}, ${this.type(values, depth)}>`;
+    // Enum-keyed records need every key unless zod made them partial (no `required`).
+    const required = Array.isArray(schema.required) ? schema.required.length : 0;
+    return required >= keys.enum.length ? record : `Partial<${record}>`;
   }
 
   type(schema: JsonSchema, depth: number): string {
@@ -134,7 +137,7 @@ class Renderer {
     }
     const items = (schema.items ?? {}) as JsonSchema;
     const inner = this.type(items, depth);
-    return inner.includes(" | ") && !inner.startsWith("{") ? `(${inner})[]` : `${inner}[]`;
+    return hasTopLevelUnion(inner) ? `(${inner})[]` : `${inner}[]`;
   }
 
   private ref(ref: string): string {
@@ -148,8 +151,9 @@ class Renderer {
 function docOf(schema: JsonSchema): string | undefined {
   const parts: string[] = [];
   if (typeof schema.description === "string") parts.push(oneLine(schema.description));
-  const min = schema.minimum ?? schema.exclusiveMinimum;
-  const max = schema.maximum ?? schema.exclusiveMaximum;
+  // z.number().int() carries the safe-integer range: implied by `integer`, not worth tokens.
+  const min = unlessSafeBound(schema.minimum ?? schema.exclusiveMinimum);
+  const max = unlessSafeBound(schema.maximum ?? schema.exclusiveMaximum);
   if (typeof min === "number" || typeof max === "number") {
     const low = typeof min === "number" ? `${schema.exclusiveMinimum !== undefined ? ">" : "≥"} ${min}` : "";
     const high = typeof max === "number" ? `${schema.exclusiveMaximum !== undefined ? "<" : "≤"} ${max}` : "";
@@ -169,4 +173,23 @@ function range(min: unknown, max: unknown, unit: string): string | undefined {
   if (low === undefined && high === undefined) return undefined;
   if (low !== undefined && high !== undefined) return low === high ? `${low} ${unit}` : `${low}-${high} ${unit}`;
   return low !== undefined ? `≥ ${low} ${unit}` : `≤ ${high} ${unit}`;
+}
+
+function unlessSafeBound(value: unknown): unknown {
+  return value === Number.MAX_SAFE_INTEGER || value === Number.MIN_SAFE_INTEGER ? undefined : value;
+}
+
+/** Whether `a | b` appears outside any braces, brackets or parentheses (so `[]` needs parentheses). */
+function hasTopLevelUnion(type: string): boolean {
+  let depth = 0;
+  let quote = false;
+  for (let i = 0; i < type.length; i++) {
+    const c = type[i];
+    if (c === '"' && type[i - 1] !== "\\") quote = !quote;
+    if (quote) continue;
+    if (c === "{" || c === "[" || c === "(" || c === "<") depth++;
+    else if (c === "}" || c === "]" || c === ")" || c === ">") depth--;
+    else if (c === "|" && depth === 0) return true;
+  }
+  return false;
 }

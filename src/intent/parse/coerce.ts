@@ -289,7 +289,7 @@ function toObject(
   const out: Record<string, unknown> = {};
   const extras: string[] = [];
   for (const key of Object.keys(value)) {
-    if (Object.hasOwn(shape, key)) out[key] = value[key];
+    if (Object.hasOwn(shape, key)) setOwn(out, key, value[key]);
     else extras.push(key);
   }
   for (const key of extras) {
@@ -297,9 +297,9 @@ function toObject(
     const match = matchLoose(key, missing, (k) => k);
     if (match !== undefined) {
       ctx.repairs.push({ kind: "key_renamed", path: joinPath(path, match), from: key, to: match });
-      out[match] = value[key];
+      setOwn(out, match, value[key]);
     } else if (catchall && defOf(catchall).type !== "never") {
-      out[key] = coerce(catchall, value[key], joinPath(path, key), ctx);
+      setOwn(out, key, coerce(catchall, value[key], joinPath(path, key), ctx));
     } else {
       repair(ctx, "extra_key_dropped", joinPath(path, key), value[key], undefined);
     }
@@ -313,7 +313,7 @@ function toObject(
       delete out[key];
       continue;
     }
-    out[key] = coerce(field, out[key], fieldPath, ctx);
+    setOwn(out, key, coerce(field, out[key], fieldPath, ctx));
   }
   return out;
 }
@@ -336,7 +336,7 @@ function toRecord(keyType: Schema, valueType: Schema, input: unknown, path: stri
         name = match;
       }
     }
-    out[name] = coerce(valueType, item, joinPath(path, name), ctx);
+    setOwn(out, name, coerce(valueType, item, joinPath(path, name), ctx));
   }
   return out;
 }
@@ -401,6 +401,11 @@ function objectParts(schema: Schema): { shape: Record<string, Schema>; catchall:
   const def = defOf(schema);
   if (def.type !== "object") return undefined;
   return { shape: def.shape as Record<string, Schema>, catchall: def.catchall as Schema | undefined };
+}
+
+/** Defines an own property even for keys like `__proto__` (which JSON.parse can produce). */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 export function validates(schema: Schema, value: unknown): boolean {

@@ -4,8 +4,12 @@ import { type Repair, shorten } from "./errors.js";
 export type Decoded = { ok: true; value: unknown; repairs: Repair[] } | { ok: false; error: string };
 
 /**
- * Strict JSON first (the common case costs one JSON.parse); otherwise
- * `jsonrepair`, reporting which syntax slips it fixed.
+ * Strict JSON first (the common case costs one JSON.parse). Otherwise a
+ * linear pre-pass fixes the common slips itself — quote styles, trailing
+ * commas, comments, Python literals, unquoted keys — naming each; what is
+ * still broken (truncation, missing commas, stray text) goes to jsonrepair.
+ * The pre-pass exists because jsonrepair misreads some inputs that are easy
+ * to get right locally (e.g. `["["],}` or `'{'`), found by the property tests.
  */
 export function decodeJson(text: string, missing?: string): Decoded {
   let strictError: string;
@@ -14,95 +18,157 @@ export function decodeJson(text: string, missing?: string): Decoded {
   } catch (error) {
     strictError = errorMessage(error);
   }
-  let repaired: string;
-  try {
-    repaired = jsonrepair(text);
-  } catch (error) {
-    return { ok: false, error: `${shorten(strictError, 120)}; jsonrepair: ${shorten(errorMessage(error), 120)}` };
+  const normal = normalize(text);
+  const repairs = normal.repairs;
+  if (repairs.length > 0) {
+    try {
+      return { ok: true, value: JSON.parse(normal.text), repairs };
+    } catch (error) {
+      strictError = errorMessage(error);
+    }
   }
   let value: unknown;
   try {
-    value = JSON.parse(repaired);
+    value = JSON.parse(repairOrThrow(normal.text, text));
   } catch (error) {
-    return { ok: false, error: `jsonrepair produced invalid JSON: ${shorten(errorMessage(error), 120)}` };
+    return { ok: false, error: `${shorten(strictError, 120)}; jsonrepair: ${shorten(errorMessage(error), 120)}` };
   }
-  const repairs = diagnose(text);
   if (missing) repairs.push({ kind: "truncated", path: "", from: shorten(text.slice(-24), 24), to: missing });
-  if (repairs.length === 0) repairs.push({ kind: "json_repaired", path: "", from: shorten(strictError, 120) });
+  else repairs.push({ kind: "json_repaired", path: "", from: shorten(strictError, 120) });
   return { ok: true, value, repairs };
+}
+
+/** jsonrepair on the pre-passed text, else on the original (in case the pre-pass misjudged a quote). */
+function repairOrThrow(normalized: string, original: string): string {
+  try {
+    return jsonrepair(normalized);
+  } catch (error) {
+    if (normalized === original) throw error;
+    return jsonrepair(original);
+  }
 }
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-interface Finding {
-  from: string;
-  to: string;
-}
+const OPENERS = new Set(["", "{", "[", ",", ":"]);
+const PYTHON: Record<string, string> = { True: "true", False: "false", None: "null" };
 
 /**
- * Names the slips in almost-JSON, one linear pass: trailing commas, single
- * quotes, typographic quotes, unquoted keys, comments, Python literals. Only the first of each
- * kind is quoted (from → to); jsonrepair does the actual fixing.
+ * One linear pass over almost-JSON: single and typographic quotes become
+ * double quotes, trailing commas and comments go, Python literals and
+ * unquoted keys are fixed. A quote opens a string only where a key or
+ * value may start and a single quote closes it only before a delimiter, so
+ * apostrophes inside words survive. The first fix of each kind is quoted.
  */
-export function diagnose(text: string): Repair[] {
-  const found = new Map<string, Finding>();
+export function normalize(text: string): { text: string; repairs: Repair[] } {
+  const found = new Map<string, Repair>();
   const note = (kind: string, from: string, to: string) => {
-    if (!found.has(kind)) found.set(kind, { from: shorten(from, 40), to: shorten(to, 40) });
+    if (!found.has(kind)) found.set(kind, { kind, path: "", from: shorten(from, 40), to: shorten(to, 40) });
   };
-  const objects: boolean[] = []; // per open bracket: is it an object?
-  let expectKey = false;
+  let out = "";
+  let last = ""; // last significant character written
+  const objects: boolean[] = [];
   const n = text.length;
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  while (i < n) {
     const c = text[i] as string;
-    if (c === "\u201c" || c === "\u2018") {
-      const end = stringEnd(text, i, c === "\u201c" ? "\u201d" : "\u2019");
-      note("smart_quotes", text.slice(i, end), `"${text.slice(i + 1, end - 1)}"`);
-      i = end - 1;
-      expectKey = false;
+    if (c === '"') {
+      const end = stringEnd(text, i, '"');
+      out += text.slice(i, end);
+      last = '"';
+      i = end;
       continue;
     }
-    if (c === '"' || c === "'") {
-      const end = stringEnd(text, i, c);
-      if (c === "'") note("single_quotes", text.slice(i, end), `"${text.slice(i + 1, end - 1)}"`);
-      i = end - 1;
-      expectKey = false;
+    const close = c === "'" ? "'" : c === "\u201c" ? "\u201d" : c === "\u2018" ? "\u2019" : "";
+    if (close && OPENERS.has(last)) {
+      const { body, end } = quoted(text, i + 1, close);
+      const json = `"${body}"`;
+      note(c === "'" ? "single_quotes" : "smart_quotes", text.slice(i, end), json);
+      out += json;
+      last = '"';
+      i = end;
       continue;
     }
     if (c === "/" && (text[i + 1] === "/" || text[i + 1] === "*")) {
-      const close = text[i + 1] === "/" ? text.indexOf("\n", i) : text.indexOf("*/", i + 2);
-      const end = close < 0 ? n : text[i + 1] === "/" ? close : close + 2;
+      const lineComment = text[i + 1] === "/";
+      const stop = lineComment ? text.indexOf("\n", i) : text.indexOf("*/", i + 2);
+      const end = stop < 0 ? n : lineComment ? stop : stop + 2;
       note("comments", text.slice(i, end), "");
-      i = end - 1;
+      i = end;
       continue;
     }
-    if (c === "{" || c === "[") {
-      objects.push(c === "{");
-      expectKey = c === "{";
-    } else if (c === "}" || c === "]") {
-      objects.pop();
-      expectKey = false;
-    } else if (c === ",") {
+    if (c === ",") {
       let j = i + 1;
-      while (j < n && /\s/.test(text[j] as string)) j++;
-      if (text[j] === "}" || text[j] === "]") note("trailing_comma", text.slice(i, j + 1), text.slice(i + 1, j + 1));
-      expectKey = objects[objects.length - 1] === true;
-    } else if (c === ":") {
-      expectKey = false;
-    } else if (isWordStart(c)) {
+      while (j < n && isSpace(text[j] as string)) j++;
+      const next = text[j];
+      if (next === "}" || next === "]") {
+        note("trailing_comma", text.slice(i, j + 1), text.slice(i + 1, j + 1));
+        i++;
+        continue;
+      }
+    }
+    if (isWordStart(c)) {
       let j = i + 1;
       while (j < n && isWordChar(text[j] as string)) j++;
       const word = text.slice(i, j);
-      if (expectKey) {
+      const inObject = objects[objects.length - 1] === true;
+      if (inObject && (last === "{" || last === ",") && nextSignificant(text, j) === ":") {
         note("unquoted_keys", `${word}:`, `"${word}":`);
-      } else if (word === "True" || word === "False" || word === "None") {
-        note("python_literals", word, word === "None" ? "null" : word.toLowerCase());
+        out += `"${word}"`;
+        last = '"';
+      } else if (PYTHON[word] !== undefined && (last === ":" || last === "[" || last === ",")) {
+        note("python_literals", word, PYTHON[word] as string);
+        out += PYTHON[word];
+        last = "e";
+      } else {
+        out += word;
+        last = word[word.length - 1] as string;
       }
-      i = j - 1;
+      i = j;
+      continue;
     }
+    if (c === "{" || c === "[") objects.push(c === "{");
+    else if (c === "}" || c === "]") objects.pop();
+    out += c;
+    if (!isSpace(c)) last = c;
+    i++;
   }
-  return [...found].map(([kind, f]) => ({ kind, path: "", from: f.from, to: f.to }));
+  return { text: out, repairs: [...found.values()] };
+}
+
+/** The body of a single/typographic-quoted string as JSON string content, and where it ends. */
+function quoted(text: string, start: number, close: string): { body: string; end: number } {
+  let body = "";
+  let j = start;
+  while (j < text.length) {
+    const d = text[j] as string;
+    if (d === "\\" && j + 1 < text.length) {
+      const next = text[j + 1] as string;
+      body += next === "'" ? "'" : d + next;
+      j += 2;
+      continue;
+    }
+    if (d === close && (close !== "'" || closesHere(text, j + 1))) return { body, end: j + 1 };
+    body += d === '"' ? '\\"' : d === "\n" ? "\\n" : d === "\r" ? "\\r" : d === "\t" ? "\\t" : d;
+    j++;
+  }
+  return { body, end: text.length };
+}
+
+/** A single quote ends a string only before a JSON delimiter (or the end). */
+function closesHere(text: string, at: number): boolean {
+  const next = nextSignificant(text, at);
+  return next === "" || next === "," || next === "}" || next === "]" || next === ":";
+}
+
+function nextSignificant(text: string, at: number): string {
+  for (let i = at; i < text.length; i++) {
+    const c = text[i] as string;
+    if (!isSpace(c)) return c;
+  }
+  return "";
 }
 
 /** Index just past the string starting at `start` (or the end of text when unterminated). */
@@ -113,6 +179,10 @@ function stringEnd(text: string, start: number, quote: string): number {
     else if (c === quote) return i + 1;
   }
   return text.length;
+}
+
+function isSpace(c: string): boolean {
+  return c === " " || c === "\n" || c === "\t" || c === "\r";
 }
 
 function isWordStart(c: string): boolean {

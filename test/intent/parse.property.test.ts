@@ -1,0 +1,186 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { AnyIntent } from "../../src/intent/intent.js";
+import { ParseError, parseStep, parseToolCalls } from "../../src/intent/parse/index.js";
+import { arbitraryOf } from "./arbitrary.js";
+import { schemas } from "./corpus/schemas.js";
+
+const allIntents = Object.entries(schemas).flatMap(([set, intents]) => intents.map((intent) => ({ set, intent })));
+
+/** A valid step for one of the corpus intent sets, with the value the parser must return (zod's output). */
+const validStep = fc.constantFrom(...allIntents).chain(({ set, intent }) =>
+  arbitraryOf(intent.schema).map((args) => ({
+    set,
+    step: { intent: intent.name, ...(args as Record<string, unknown>) },
+    expected: { intent: intent.name, ...(intent.schema.parse(args) as Record<string, unknown>) },
+  })),
+);
+
+function intentsOf(set: string): AnyIntent[] {
+  return schemas[set] as AnyIntent[];
+}
+
+/** Recoverable perturbations and the only repair kinds each may cause. */
+interface Perturbation {
+  shuffle: boolean;
+  indent: number;
+  singleQuotes: boolean;
+  trailingComma: boolean;
+  fence: boolean;
+  before: string;
+  after: string;
+}
+
+const prose = fc.constantFrom(
+  "",
+  "Here is my answer:",
+  "Let me think step by step. The user's request is clear, so I'll answer now.",
+  "Plan: check the inputs (they look fine) and choose the next step.",
+  "Sure!",
+);
+const closing = fc.constantFrom("", "Let me know if that's not right.", "(This should work.)", "Done.");
+
+const perturbation: fc.Arbitrary<Perturbation> = fc.record({
+  shuffle: fc.boolean(),
+  indent: fc.integer({ min: 0, max: 4 }),
+  singleQuotes: fc.boolean(),
+  trailingComma: fc.boolean(),
+  fence: fc.boolean(),
+  before: prose,
+  after: closing,
+});
+
+function allowedRepairs(p: Perturbation): Set<string> {
+  const allowed = new Set<string>();
+  if (p.singleQuotes) allowed.add("single_quotes");
+  if (p.trailingComma) allowed.add("trailing_comma");
+  if (p.fence) allowed.add("fence_stripped");
+  if (p.before || p.after) allowed.add("text_dropped");
+  return allowed;
+}
+
+function shuffleKeys(value: unknown, seed: { n: number }): unknown {
+  if (Array.isArray(value)) return value.map((v) => shuffleKeys(v, seed));
+  if (value === null || typeof value !== "object") return value;
+  const entries = Object.entries(value).map(([k, v]) => [k, shuffleKeys(v, seed)] as const);
+  // Deterministic rotation + reversal driven by a counter: enough to change key order.
+  seed.n++;
+  const rotated = entries
+    .slice(seed.n % Math.max(1, entries.length))
+    .concat(entries.slice(0, seed.n % Math.max(1, entries.length)));
+  return Object.fromEntries(seed.n % 2 ? rotated.reverse() : rotated);
+}
+
+/** JavaScript-style serialization with single-quoted strings (what many models write). */
+function singleQuoted(value: unknown, indent: number, depth = 0): string {
+  const pad = indent ? `\n${" ".repeat(indent * (depth + 1))}` : "";
+  const end = indent ? `\n${" ".repeat(indent * depth)}` : "";
+  if (typeof value === "string") {
+    const inner = JSON.stringify(value).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'");
+    return `'${inner}'`;
+  }
+  if (Array.isArray(value)) {
+    if (value.length === 0) return "[]";
+    return `[${value.map((v) => pad + singleQuoted(v, indent, depth + 1)).join(",")}${end}]`;
+  }
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value);
+    if (entries.length === 0) return "{}";
+    const sep = indent ? ": " : ":";
+    return `{${entries.map(([k, v]) => pad + singleQuoted(k, indent) + sep + singleQuoted(v, indent, depth + 1)).join(",")}${end}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function render(step: Record<string, unknown>, p: Perturbation): string {
+  const value = p.shuffle ? shuffleKeys(step, { n: 0 }) : step;
+  let json = p.singleQuotes ? singleQuoted(value, p.indent) : JSON.stringify(value, null, p.indent);
+  if (p.trailingComma) json = `${json.slice(0, json.lastIndexOf("}")).trimEnd()},}`;
+  if (p.fence) json = `\`\`\`json\n${json}\n\`\`\``;
+  return [p.before, json, p.after].filter(Boolean).join("\n");
+}
+
+describe("parseStep properties", () => {
+  it("a valid step serialized as plain JSON parses back with no repairs", () => {
+    fc.assert(
+      fc.property(validStep, ({ set, step, expected }) => {
+        const parsed = parseStep(JSON.stringify(step), intentsOf(set));
+        expect(parsed.value).toEqual(expected);
+        expect(parsed.repairs).toEqual([]);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it("a valid step under recoverable perturbations parses back to the same value, reporting only those repairs", () => {
+    fc.assert(
+      fc.property(validStep, perturbation, ({ set, step, expected }, p) => {
+        const text = render(step, p);
+        const parsed = parseStep(text, intentsOf(set));
+        expect(parsed.value).toEqual(expected);
+        const allowed = allowedRepairs(p);
+        for (const repair of parsed.repairs) expect(allowed, JSON.stringify(repair)).toContain(repair.kind);
+      }),
+      { numRuns: 600 },
+    );
+  });
+
+  it("a valid step as native tool-call arguments (object or JSON string) parses back with no repairs", () => {
+    fc.assert(
+      fc.property(validStep, fc.boolean(), ({ set, step, expected }, asString) => {
+        const { intent, ...args } = step;
+        const parsed = parseToolCalls(
+          [{ id: "c1", name: intent, arguments: asString ? JSON.stringify(args) : args }],
+          intentsOf(set),
+        );
+        expect(parsed.value).toEqual(expected);
+        expect(parsed.repairs).toEqual([]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("arbitrary text never throws anything but ParseError", () => {
+    const intents = schemas.calculator as AnyIntent[];
+    const junk = fc.oneof(
+      fc.string({ maxLength: 200 }),
+      fc.string({ unit: "binary", maxLength: 200 }),
+      fc.json().map((j) => j.slice(0, Math.max(1, j.length - 1))),
+      fc
+        .array(
+          fc.constantFrom("{", "}", "[", "]", '"', "'", ",", ":", "```", "\\", "/*", "//", "\n", "intent", "a", "1"),
+          {
+            maxLength: 80,
+          },
+        )
+        .map((parts) => parts.join("")),
+    );
+    fc.assert(
+      fc.property(junk, (text) => {
+        try {
+          parseStep(text, intents);
+        } catch (error) {
+          expect(error).toBeInstanceOf(ParseError);
+        }
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it("a valid answer cut at any point either parses to a valid step or throws ParseError", () => {
+    fc.assert(
+      fc.property(validStep, fc.double({ min: 0, max: 1, noNaN: true }), ({ set, step }, cut) => {
+        const full = JSON.stringify(step);
+        const text = full.slice(0, Math.floor(full.length * cut));
+        const intents = intentsOf(set);
+        try {
+          const parsed = parseStep(text, intents);
+          expect(intents.map((i) => i.name)).toContain(parsed.value.intent);
+        } catch (error) {
+          expect(error).toBeInstanceOf(ParseError);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
