@@ -52,11 +52,10 @@ writeFileSync(
 // Every name in the table's API column must be an export of "twelve" — except
 // policy and option names, which are listed here and appear as such in the sources.
 const OPTION_NAMES = ["human", "async", "done", "maxSteps", "output", "hooks", "hooks.prefetch", "errors"];
+const tableRows = markdown.split("\n").filter((l) => /^\|\s*\d+\s*\|/.test(l));
 const apiNames = [
   ...new Set(
-    markdown
-      .split("\n")
-      .filter((l) => /^\| \d+ \|/.test(l))
+    tableRows
       .flatMap((row) => [...(row.split("|")[3] ?? "").matchAll(/`([A-Za-z][\w.]*)`/g)].map((m) => m[1] as string))
       .filter((name) => !OPTION_NAMES.includes(name)),
   ),
@@ -116,6 +115,9 @@ describe("docs/factors.md", () => {
   it("has one runnable snippet for each of the twelve factors and the appendix's pre-fetch", () => {
     const sections = markdown.match(/^## \d+\. .+$/gm) ?? [];
     expect(sections.map((s) => Number(/^## (\d+)\./.exec(s)?.[1]))).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+    ]);
+    expect(tableRows.map((row) => Number(/^\|\s*(\d+)/.exec(row)?.[1]))).toEqual([
       1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
     ]);
     expect(blocks.map((b) => Number(/^(\d+)\./.exec(b.name)?.[1]))).toEqual([
