@@ -79,6 +79,9 @@ export function parseRetryAfter(
 interface SdkErrorShape {
   name?: string;
   status?: number;
+  /** AI SDK's APICallError. */
+  statusCode?: number;
+  responseHeaders?: Record<string, string>;
   headers?: Headers | Record<string, string>;
   message?: string;
   request_id?: string;
@@ -119,15 +122,16 @@ export function toModelError(error: unknown, model: string, signal?: AbortSignal
       { cause: error },
     );
   }
-  if (typeof e.status === "number") {
-    const code = codeForStatus(e.status);
-    const retryAfterMs = parseRetryAfter(e.headers);
+  const status = typeof e.status === "number" ? e.status : e.statusCode;
+  if (typeof status === "number") {
+    const code = codeForStatus(status);
+    const retryAfterMs = parseRetryAfter(e.headers ?? e.responseHeaders);
     const requestId = e.requestID ?? e.request_id;
     const hint = code === "auth" ? " (check the API key)" : "";
     return new ModelError(
       code,
-      `${model}: ${e.status} ${detail}${hint}`,
-      { model, status: e.status, ...(retryAfterMs !== undefined && { retryAfterMs }), ...(requestId && { requestId }) },
+      `${model}: ${status} ${detail}${hint}`,
+      { model, status, ...(retryAfterMs !== undefined && { retryAfterMs }), ...(requestId && { requestId }) },
       { cause: error },
     );
   }

@@ -48,6 +48,8 @@ interface Loaded {
   model: NodeLlamaCpp.LlamaModel;
   context: NodeLlamaCpp.LlamaContext;
   sequence: NodeLlamaCpp.LlamaContextSequence;
+  /** Resolved once from the model's chat template: resolving it per call costs about a second. */
+  chatWrapper: NodeLlamaCpp.ChatWrapper;
   grammars: Map<string, Promise<NodeLlamaCpp.LlamaGrammar>>;
 }
 
@@ -87,7 +89,8 @@ export function localModel(options: LocalModelOptions): LocalModel {
         contextSize: options.contextSize ?? Math.min(model.trainContextSize, 8192),
         threads: options.threads ?? llama.cpuMathCores,
       });
-      return { lib, llama, model, context, sequence: context.getSequence(), grammars: new Map() };
+      const chatWrapper = lib.resolveChatWrapper(model);
+      return { lib, llama, model, context, sequence: context.getSequence(), chatWrapper, grammars: new Map() };
     })();
     loading.catch(() => {
       loading = undefined;
@@ -100,7 +103,11 @@ export function localModel(options: LocalModelOptions): LocalModel {
     const loaded = await load(request.signal);
     const grammar =
       request.output && options.grammar !== false ? await grammarFor(loaded, request.output.jsonSchema) : undefined;
-    const chat = new loaded.lib.LlamaChat({ contextSequence: loaded.sequence, autoDisposeSequence: false });
+    const chat = new loaded.lib.LlamaChat({
+      contextSequence: loaded.sequence,
+      chatWrapper: loaded.chatWrapper,
+      autoDisposeSequence: false,
+    });
     const meter = loaded.sequence.tokenMeter;
     const before = { input: meter.usedInputTokens, output: meter.usedOutputTokens };
     try {
