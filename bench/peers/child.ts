@@ -21,6 +21,11 @@ export interface ChildResult {
   perTurnUs?: Summary;
   /** Median wall time of a whole run, in microseconds (model time included; it is ~0). */
   runUs?: number;
+  /**
+   * Process CPU time (user + system, all threads) of the measured runs divided by their model
+   * turns: unlike wall time, it does not count time the OS gave to other processes.
+   */
+  cpuPerTurnUs?: number;
   peakRssMb: number;
   stateBytes?: number;
   writtenBytes?: number;
@@ -57,11 +62,15 @@ async function main(): Promise<void> {
   let last: { state: number; written: number | undefined } | undefined;
   const runTimes: number[] = [];
 
+  let cpuUs = 0;
   const once = async (): Promise<boolean> => {
+    const cpu0 = process.cpuUsage();
     meter.startRun();
     const t0 = performance.now();
     const outcome = await runner.run();
     const elapsed = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    cpuUs += cpu.user + cpu.system;
     const failures = meter.endRun(outcome.finalText);
     if (failures.length > 0) {
       result.ok = false;
@@ -80,6 +89,7 @@ async function main(): Promise<void> {
       if (!(await once())) break;
     }
     runTimes.length = 0;
+    cpuUs = 0;
     if (result.ok) {
       meter.measure(true);
       const start = performance.now();
@@ -98,6 +108,7 @@ async function main(): Promise<void> {
   if (result.ok) {
     result.perTurnUs = summarize(meter.samplesUs);
     result.runUs = summarize(runTimes).median;
+    result.cpuPerTurnUs = cpuUs / (result.runs * meter.turnsPerRun);
     if (last) {
       result.stateBytes = last.state;
       if (last.written !== undefined) result.writtenBytes = last.written;

@@ -11,6 +11,7 @@ import { arch, cpus, platform, release, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { ChildResult } from "./child.js";
+import { diskLine } from "./disk.js";
 import { ALL, CONTENDERS } from "./registry.js";
 import { aggregate, table, targetList, targets } from "./report.js";
 import { BENCH_DIR, compile, measure, runTs } from "./spawn.js";
@@ -61,6 +62,7 @@ for (let pass = 1; pass <= passes; pass++) {
 }
 
 const rows = aggregate(results);
+console.log(`\n${diskLine()}`);
 console.log(`\n## Framework overhead per model turn (median of ${passes} full passes)\n`);
 console.log(table(rows));
 console.log("\n## Targets (ratios in this run)\n");
