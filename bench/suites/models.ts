@@ -186,6 +186,15 @@ for (const [name, samples] of http) {
     `| ${name} | ${s.median.toFixed(3)} | ${s.p95.toFixed(3)} | ${name.includes("baseline") ? "—" : `${delta >= 0 ? "+" : ""}${delta.toFixed(3)}`} |`,
   );
 }
+const median = (name: string) => stats(http.get(name)!).median;
+for (const provider of ["openai", "anthropic"]) {
+  const adapter = median(`${provider}: twelve ${provider}Model`);
+  const overFetch = adapter - median(`${provider}: raw fetch (baseline)`);
+  const overSdk = adapter - median(`${provider}: official SDK, direct`);
+  console.log(
+    `\n${provider}: twelve adds ${overFetch.toFixed(3)} ms over a raw fetch (target < 1 ms: ${overFetch < 1 ? "met" : "MISSED"}), ${overSdk >= 0 ? "+" : ""}${overSdk.toFixed(3)} ms over calling the official SDK directly`,
+  );
+}
 server.closeAllConnections();
 server.close();
 

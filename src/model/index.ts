@@ -9,6 +9,7 @@ export type { Cassette, CassetteEntry, RecordOptions, ReplayOptions } from "./ca
 export { ReplayMissError, readCassette, recordModel, replayModel, requestKey } from "./cassette.js";
 export type { ModelErrorCode, ModelErrorDetails } from "./errors.js";
 export { isModelError, ModelError, parseRetryAfter } from "./errors.js";
+export { DEFAULT_LOCAL_MODEL } from "./local/default.js";
 export type { FallbackOptions, RateLimitOptions, ResilienceOptions, RetryOptions } from "./resilience.js";
 export { backoffDelay, RateLimiter, withFallback, withResilience } from "./resilience.js";
 export type { ResolveOptions } from "./resolve.js";
@@ -16,3 +17,5 @@ export { DEFAULT_ANTHROPIC_MODEL, DEFAULT_OPENAI_MODEL, resolveModel } from "./r
 export type { ScriptedAnswer, ScriptedModel } from "./scripted.js";
 export { scriptedModel } from "./scripted.js";
 export type * from "./types.js";
+export type { ThreadUsage } from "./usage.js";
+export { threadUsage } from "./usage.js";

@@ -9,11 +9,7 @@ import type { GenerateRequest, GenerateResult, Message, Model } from "../types.j
 import { elapsed } from "../wire.js";
 import { toGrammarSchema } from "./grammar-schema.js";
 
-/**
- * The embedded default: Qwen2.5 1.5B Instruct, Q4_K_M (≈1.1 GB, Apache-2.0).
- * Small enough for a laptop CPU, good at JSON under a grammar.
- */
-export const DEFAULT_LOCAL_MODEL = "hf:Qwen/Qwen2.5-1.5B-Instruct-GGUF/qwen2.5-1.5b-instruct-q4_k_m.gguf";
+export { DEFAULT_LOCAL_MODEL } from "./default.js";
 
 export interface LocalModelOptions {
   /** A GGUF file path, or an `hf:<user>/<repo>/<file>.gguf` URI (or an https URL) downloaded on first use. */
