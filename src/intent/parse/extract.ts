@@ -32,10 +32,11 @@ export function findCandidates(text: string): Candidate[] {
   const spans: Candidate[] = [];
   let from = 0;
   for (let round = 0; round <= MAX_RESCANS; round++) {
-    const found = scanSpans(text, from);
+    const { found, innerClosed } = scanSpans(text, from);
     spans.push(...found);
     const open = found[found.length - 1];
-    if (!open?.missing) break;
+    // Rescan an unclosed span only if a complete block sits inside it (a stray `{` before the answer).
+    if (!open?.missing || !innerClosed) break;
     from = open.start + 1;
   }
   for (const fence of fences) {
@@ -105,9 +106,10 @@ export function findFences(text: string): Fence[] {
  * Single-quoted strings are recognised only where a value or key may start,
  * so apostrophes in prose do not derail the scan. Keeps the last MAX_SPANS.
  */
-function scanSpans(text: string, from: number): Candidate[] {
+function scanSpans(text: string, from: number): { found: Candidate[]; innerClosed: boolean } {
   const spans: Candidate[] = [];
   const stack: number[] = []; // expected closer char codes
+  let innerClosed = false; // a nested block closed back to depth 1 since the last top-level open
   let start = -1;
   let quote = 0; // 0, 34 (") or 39 (')
   let last = 0; // last significant char code outside strings
@@ -126,6 +128,7 @@ function scanSpans(text: string, from: number): Candidate[] {
     if (stack.length === 0) {
       if (c === 123 || (c === 91 && nextSignificant(text, i + 1) === 123)) {
         start = i;
+        innerClosed = false;
         stack.push(c === 123 ? 125 : 93);
         last = c;
       }
@@ -135,6 +138,7 @@ function scanSpans(text: string, from: number): Candidate[] {
       stack.push(c === 123 ? 125 : 93);
     } else if (c === 125 || c === 93) {
       stack.pop();
+      if (stack.length === 1) innerClosed = true;
       if (stack.length === 0) {
         spans.push({ text: text.slice(start, i + 1), start, end: i + 1 });
         if (spans.length > MAX_SPANS) spans.shift();
@@ -159,7 +163,7 @@ function scanSpans(text: string, from: number): Candidate[] {
     for (let k = stack.length - 1; k >= 0 && closers.length < 64; k--) closers += String.fromCharCode(stack[k] ?? 125);
     spans.push({ text: text.slice(start), start, end: n, missing: closers });
   }
-  return spans;
+  return { found: spans, innerClosed };
 }
 
 /** A single quote ends a string only if a JSON delimiter (or the end) follows. */

@@ -67,26 +67,30 @@ export function normalize(text: string): { text: string; repairs: Repair[] } {
   const note = (kind: string, from: string, to: string) => {
     if (!found.has(kind)) found.set(kind, { kind, path: "", from: shorten(from, 40), to: shorten(to, 40) });
   };
-  let out = "";
-  let last = ""; // last significant character written
+  // Untouched runs are copied as slices; only fixes allocate.
+  const pieces: string[] = [];
+  let copied = 0;
+  const replace = (at: number, end: number, by: string) => {
+    pieces.push(text.slice(copied, at), by);
+    copied = end;
+  };
+  let last = ""; // last significant character of the output
   const objects: boolean[] = [];
   const n = text.length;
   let i = 0;
   while (i < n) {
     const c = text[i] as string;
     if (c === '"') {
-      const end = stringEnd(text, i, '"');
-      out += text.slice(i, end);
+      i = stringEnd(text, i, '"');
       last = '"';
-      i = end;
       continue;
     }
     const close = c === "'" ? "'" : c === "\u201c" ? "\u201d" : c === "\u2018" ? "\u2019" : "";
     if (close && OPENERS.has(last)) {
       const { body, end } = quoted(text, i + 1, close);
       const json = `"${body}"`;
-      note(c === "'" ? "single_quotes" : "smart_quotes", text.slice(i, end), json);
-      out += json;
+      note(c === "'" ? "single_quotes" : "smart_quotes", text.slice(i, Math.min(end, i + 80)), json);
+      replace(i, end, json);
       last = '"';
       i = end;
       continue;
@@ -95,7 +99,8 @@ export function normalize(text: string): { text: string; repairs: Repair[] } {
       const lineComment = text[i + 1] === "/";
       const stop = lineComment ? text.indexOf("\n", i) : text.indexOf("*/", i + 2);
       const end = stop < 0 ? n : lineComment ? stop : stop + 2;
-      note("comments", text.slice(i, end), "");
+      note("comments", text.slice(i, Math.min(end, i + 80)), "");
+      replace(i, end, "");
       i = end;
       continue;
     }
@@ -105,7 +110,8 @@ export function normalize(text: string): { text: string; repairs: Repair[] } {
       const next = text[j];
       if (next === "}" || next === "]") {
         note("trailing_comma", text.slice(i, j + 1), text.slice(i + 1, j + 1));
-        i++;
+        replace(i, i + 1, "");
+        i = j;
         continue;
       }
     }
@@ -116,14 +122,13 @@ export function normalize(text: string): { text: string; repairs: Repair[] } {
       const inObject = objects[objects.length - 1] === true;
       if (inObject && (last === "{" || last === ",") && nextSignificant(text, j) === ":") {
         note("unquoted_keys", `${word}:`, `"${word}":`);
-        out += `"${word}"`;
+        replace(i, j, `"${word}"`);
         last = '"';
       } else if (PYTHON[word] !== undefined && (last === ":" || last === "[" || last === ",")) {
         note("python_literals", word, PYTHON[word] as string);
-        out += PYTHON[word];
+        replace(i, j, PYTHON[word] as string);
         last = "e";
       } else {
-        out += word;
         last = word[word.length - 1] as string;
       }
       i = j;
@@ -131,11 +136,12 @@ export function normalize(text: string): { text: string; repairs: Repair[] } {
     }
     if (c === "{" || c === "[") objects.push(c === "{");
     else if (c === "}" || c === "]") objects.pop();
-    out += c;
     if (!isSpace(c)) last = c;
     i++;
   }
-  return { text: out, repairs: [...found.values()] };
+  if (copied === 0) return { text, repairs: [] };
+  pieces.push(text.slice(copied));
+  return { text: pieces.join(""), repairs: [...found.values()] };
 }
 
 /** The body of a single/typographic-quoted string as JSON string content, and where it ends. */
