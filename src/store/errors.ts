@@ -20,7 +20,7 @@ export class VersionConflictError extends TwelveError {
 
 export class ThreadNotFoundError extends TwelveError {
   constructor(threadId: string) {
-    super("thread_not_found", `no thread with id "${threadId}" in the store`, { threadId });
+    super("thread_not_found", `no thread "${threadId}" in the store`, { threadId });
     this.name = "ThreadNotFoundError";
   }
 }

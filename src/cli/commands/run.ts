@@ -1,9 +1,14 @@
+import { existsSync } from "node:fs";
 import type { Agent } from "../../agent/agent.js";
 import { userMessage } from "../../agent/events.js";
 import { acceptEvent, resume } from "../../agent/resume.js";
 import { run } from "../../agent/run.js";
 import { TwelveError } from "../../errors/index.js";
 import { resolveModel } from "../../model/resolve.js";
+import { ThreadNotFoundError } from "../../store/errors.js";
+import { openStore } from "../../store/open.js";
+import { storeCommit } from "../../store/runner.js";
+import type { ThreadStore } from "../../store/types.js";
 import { defaultRuntime, makeEvent } from "../../thread/event.js";
 import { type PendingRequest, threadState } from "../../thread/status.js";
 import { appendEvents, createThread, type Thread } from "../../thread/thread.js";
@@ -17,6 +22,8 @@ export interface RunCommandOptions extends AnswerFlags {
   thread?: string;
   stdin?: boolean;
   input?: boolean;
+  /** Thread store: SQLite file, sqlite:<path> or postgres:// URL. Default $TWELVE_STORE, else .twelve/twelve.db. */
+  store?: string;
 }
 
 export interface CliIO {
@@ -38,13 +45,37 @@ export async function runCommand(
   io: CliIO,
 ): Promise<number> {
   const agent = await loadAgent(agentPath, io.cwd);
-  const files = threadFiles(io.cwd);
+  const store = await openStore(options.store ?? io.env.TWELVE_STORE, { cwd: io.cwd });
+  try {
+    return await runWithStore(agent, agentPath, message, options, io, store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Threads saved as `.twelve/threads/<id>.json` by earlier versions move into the store on first resume. */
+async function loadThread(store: ThreadStore, cwd: string, id: string): Promise<Thread> {
+  const stored = await store.get(id);
+  if (stored) return stored;
+  const files = threadFiles(cwd);
+  if (!existsSync(files.pathOf(id))) throw new ThreadNotFoundError(id);
+  return store.create(await files.load(id));
+}
+
+async function runWithStore(
+  agent: Agent,
+  agentPath: string,
+  message: string | undefined,
+  options: RunCommandOptions,
+  io: CliIO,
+  store: ThreadStore,
+): Promise<number> {
   const out = printer(io.stdout, io.color);
   const runtime = defaultRuntime;
 
   let thread: Thread;
   if (options.thread) {
-    thread = await files.load(options.thread);
+    thread = await loadThread(store, io.cwd, options.thread);
     if (thread.agent !== agent.name) {
       throw new TwelveError(
         "agent_mismatch",
@@ -53,6 +84,7 @@ export async function runCommand(
     }
     if (message !== undefined) {
       const event = acceptEvent(agent, thread, userMessage(message), { runtime });
+      await store.append(thread.id, [event], { expectedVersion: thread.version });
       thread = appendEvents(thread, [event]);
       out.event(event);
     }
@@ -62,10 +94,10 @@ export async function runCommand(
     }
     const first = makeEvent(runtime, "user_message", message);
     thread = createThread(agent.name, [first], { runtime });
+    await store.create(thread);
     out.line(`thread ${thread.id}`);
     out.event(first);
   }
-  await files.save(thread);
 
   const model = await resolveModel(options.model ?? io.env.TWELVE_MODEL);
   const decide: Decide = chain(
@@ -75,10 +107,7 @@ export async function runCommand(
   const runOptions = {
     model,
     runtime,
-    commit: async (t: Thread) => {
-      await files.save(t);
-      return t;
-    },
+    commit: storeCommit(store),
     onEvent: (e: Parameters<typeof out.event>[0]) => out.event(e),
   };
 

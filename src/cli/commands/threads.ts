@@ -1,0 +1,272 @@
+import { randomUUID } from "node:crypto";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { isTwelveError, TwelveError } from "../../errors/index.js";
+import { openStore } from "../../store/open.js";
+import type { ListFilter, ThreadStore, ThreadSummary } from "../../store/types.js";
+import type { Event } from "../../thread/event.js";
+import { threadState } from "../../thread/status.js";
+import { parseThread } from "../../thread/thread.js";
+
+export interface ThreadsIO {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Exit codes, as `twelve run`: 0 ok, 2 bad input or configuration (unknown thread, bad file, bad flag). */
+const EXIT = { ok: 0, usage: 2 } as const;
+
+const STATUSES = ["running", "awaiting_approval", "awaiting_human", "waiting", "done", "failed"];
+const PENDING = ["approval", "human_input", "external_result", "uncertain_execution"];
+
+/**
+ * `twelve threads ls|show|fork|export|import|archive`: inspect and move threads
+ * in the store that `twelve run` uses (default `.twelve/twelve.db`; `--store`
+ * or $TWELVE_STORE for another SQLite file or a postgres:// URL).
+ */
+export async function threadsCommand(argv: string[], io: ThreadsIO): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  let store: ThreadStore | undefined;
+  const getStore = async (opts: { store?: string }) => {
+    store ??= await openStore(opts.store ?? cli.opts().store ?? io.env?.TWELVE_STORE, { cwd: io.cwd });
+    return store;
+  };
+  const storeOption = () => new Option("--store <spec>", "SQLite file, sqlite:<path> or postgres:// URL");
+  const out = (text: string) => io.stdout(text.endsWith("\n") ? text : `${text}\n`);
+
+  const cli = new Command("threads")
+    .description("List, inspect, fork, export and import stored threads")
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError()
+    .option(
+      "--store <spec>",
+      "SQLite file, sqlite:<path> or postgres:// URL (default: $TWELVE_STORE or .twelve/twelve.db)",
+    );
+
+  cli
+    .command("ls")
+    .addOption(storeOption())
+    .description("List threads, most recently updated first")
+    .addOption(
+      new Option(
+        "-s, --status <status>",
+        `only threads with this status, repeatable (${STATUSES.join(", ")})`,
+      ).argParser(collectStatus),
+    )
+    .addOption(new Option("-p, --pending <kind>", "only threads waiting for this kind of answer").choices(PENDING))
+    .option("-a, --agent <name>", "only threads of this agent")
+    .option("-c, --channel <ref>", "only threads started from this channel reference")
+    .option("--since <time>", "only threads updated at or after this ISO time")
+    .option("--archived", "include archived threads")
+    .option("-n, --limit <n>", "page size (1-1000)", "50")
+    .option("--cursor <cursor>", "continue after a previous page")
+    .option("--json", "print JSON (summaries and nextCursor)")
+    .action(async (opts) => {
+      const s = await getStore(opts);
+      const filter: ListFilter = { limit: parseLimit(opts.limit) };
+      if (opts.status) filter.status = opts.status;
+      if (opts.pending) filter.pendingKind = opts.pending;
+      if (opts.agent) filter.agent = opts.agent;
+      if (opts.channel) filter.channel = opts.channel;
+      if (opts.since) filter.updatedAfter = opts.since;
+      if (opts.archived) filter.includeArchived = true;
+      if (opts.cursor) filter.cursor = opts.cursor;
+      const page = await s.list(filter);
+      if (opts.json) return out(JSON.stringify(page, null, 2));
+      if (page.threads.length === 0) return out("no threads");
+      out(table(page.threads));
+      if (page.nextCursor) out(`more: twelve threads ls --cursor ${page.nextCursor}`);
+    });
+
+  cli
+    .command("show")
+    .addOption(storeOption())
+    .description("Show a thread: status, what it waits for, and its events")
+    .argument("<id>", "thread id")
+    .option("--json", "print the whole thread as JSON")
+    .action(async (id: string, opts) => {
+      const s = await getStore(opts);
+      const thread = await s.load(id);
+      if (opts.json) return out(JSON.stringify(thread, null, 2));
+      const summary = await s.summary(id);
+      const state = threadState(thread);
+      out(`thread ${thread.id} · agent ${thread.agent} · ${state.status} · ${thread.version} events`);
+      if (summary.parent) out(`forked from ${summary.parent.threadId} at ${summary.parent.eventId}`);
+      if (summary.channel) out(`channel ${summary.channel}`);
+      if (summary.archivedAt) out(`archived ${summary.archivedAt}`);
+      if (state.pending) out(`waiting for: ${describePending(state.pending)}`);
+      for (const e of thread.events) out(eventLine(e));
+    });
+
+  cli
+    .command("fork")
+    .addOption(storeOption())
+    .description("Copy a thread up to an event into a new thread")
+    .argument("<id>", "thread id")
+    .option("--at <eventId>", "last event to keep (default: the last event)")
+    .option("--id <newId>", "id of the new thread")
+    .action(async (id: string, opts) => {
+      const s = await getStore(opts);
+      const source = await s.load(id);
+      const at = opts.at ?? source.events.at(-1)?.id;
+      if (!at) throw new TwelveError("invalid_thread", `thread ${id} has no events to fork from`);
+      const forked = await s.fork(id, at, opts.id ? { id: opts.id } : {});
+      out(`forked ${id} at ${at} → ${forked.id} (${forked.version} events, ${threadState(forked).status})`);
+    });
+
+  cli
+    .command("export")
+    .addOption(storeOption())
+    .description("Write a thread as a plain JSON thread file (stdout, or --out written atomically)")
+    .argument("<id>", "thread id")
+    .option("-o, --out <file>", "file to write")
+    .action(async (id: string, opts) => {
+      const s = await getStore(opts);
+      const text = `${JSON.stringify(await s.load(id), null, 2)}\n`;
+      if (!opts.out) return io.stdout(text);
+      const path = resolve(io.cwd, opts.out);
+      await writeAtomically(path, text);
+      out(`exported ${id} → ${opts.out}`);
+    });
+
+  cli
+    .command("import")
+    .addOption(storeOption())
+    .description("Store a JSON thread file (older schema versions are upgraded)")
+    .argument("<file>", "thread file")
+    .option("--id <newId>", "store it under another id (e.g. to keep both copies)")
+    .action(async (file: string, opts) => {
+      const path = resolve(io.cwd, file);
+      let text: string;
+      try {
+        text = await readFile(path, "utf8");
+      } catch (error) {
+        throw new TwelveError("invalid_thread", `cannot read thread file ${file}: ${(error as Error).message}`);
+      }
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (error) {
+        throw new TwelveError("invalid_thread", `thread file ${file} is not valid JSON: ${(error as Error).message}`);
+      }
+      let thread: ReturnType<typeof parseThread>;
+      try {
+        thread = parseThread(value);
+      } catch (error) {
+        const where =
+          isTwelveError(error) && typeof error.details?.path === "string" ? ` (at ${error.details.path})` : "";
+        throw new TwelveError("invalid_thread", `thread file ${file}: ${(error as Error).message}${where}`);
+      }
+      const s = await getStore(opts);
+      const stored = await s.create(thread, opts.id ? { id: opts.id } : {});
+      out(`imported ${file} → ${stored.id} (${stored.version} events, ${threadState(stored).status})`);
+    });
+
+  cli
+    .command("archive")
+    .addOption(storeOption())
+    .description("Hide a thread from lists and refuse further appends (it still loads)")
+    .argument("<id>", "thread id")
+    .action(async (id: string, opts) => {
+      const s = await getStore(opts);
+      const summary = await s.archive(id);
+      out(`archived ${id} at ${summary.archivedAt}`);
+    });
+
+  try {
+    await cli.parseAsync(argv, { from: "user" });
+  } catch (error) {
+    exitCode = report(error, io);
+  } finally {
+    await store?.close().catch(() => {});
+  }
+  return exitCode;
+}
+
+function report(error: unknown, io: ThreadsIO): number {
+  if (error instanceof CommanderError) {
+    return error.code === "commander.helpDisplayed" ||
+      error.code === "commander.version" ||
+      error.code === "commander.help"
+      ? EXIT.ok
+      : EXIT.usage;
+  }
+  if (isTwelveError(error)) {
+    io.stderr(`twelve threads: ${error.message} [${error.code}]\n`);
+    return EXIT.usage;
+  }
+  throw error;
+}
+
+function collectStatus(value: string, previous: string[] | undefined): string[] {
+  if (!STATUSES.includes(value)) throw new InvalidArgumentError(`Allowed choices are ${STATUSES.join(", ")}.`);
+  return [...(previous ?? []), value];
+}
+
+function parseLimit(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) {
+    throw new TwelveError("invalid_flag", `--limit must be a whole number from 1 to 1000, got "${text}"`);
+  }
+  return n;
+}
+
+/** Write to a temporary file beside the target, then rename: readers never see half a file. */
+async function writeAtomically(path: string, text: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
+  try {
+    await writeFile(tmp, text);
+    await rename(tmp, path);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw new TwelveError("io_error", `cannot write ${path}: ${(error as Error).message}`);
+  }
+}
+
+function table(rows: ThreadSummary[]): string {
+  const lines = [["ID", "AGENT", "STATUS", "WAITING FOR", "EVENTS", "UPDATED"]];
+  for (const r of rows) {
+    lines.push([
+      r.id,
+      r.agent,
+      r.archivedAt ? `${r.status} (archived)` : r.status,
+      r.pending ? describePending(r.pending) : "",
+      String(r.version),
+      r.updatedAt.replace("T", " ").replace(/\.\d+Z$/, "Z"),
+    ]);
+  }
+  const widths = lines[0]?.map((_, i) => Math.max(...lines.map((l) => (l[i] ?? "").length))) ?? [];
+  return lines
+    .map((l) =>
+      l
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
+function describePending(p: NonNullable<ThreadSummary["pending"]>): string {
+  switch (p.kind) {
+    case "approval":
+      return `approval of ${p.intent}`;
+    case "human_input":
+      return `answer to "${p.question}"`;
+    case "external_result":
+      return p.resultType;
+    case "uncertain_execution":
+      return `decision: ${p.intent} may or may not have run`;
+  }
+}
+
+function eventLine(e: Event): string {
+  const data = typeof e.data === "string" ? e.data : JSON.stringify(e.data);
+  const kind = e.meta?.kind ? ` (${e.meta.kind})` : "";
+  const short = data && data.length > 120 ? `${data.slice(0, 117)}...` : (data ?? "");
+  return `  ${e.at}  ${e.id}  ${e.type}${kind}  ${short}`;
+}
