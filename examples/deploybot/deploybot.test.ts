@@ -231,6 +231,20 @@ describe("deploybot example (real git repo, real shell commands)", () => {
     }
   });
 
+  it("keeps only the end of a long command output in the thread", async () => {
+    const { agent } = await setup({ deployBackend: "seq 1 20000" });
+    const { runtime, thread } = start("deploy");
+    const model = scriptedModel([
+      { intent: "deploy_backend", tag: "v1.2.1", environment: "staging" },
+      { intent: "done_for_now", message: "done" },
+    ]);
+    const t = await resume(agent, await run(agent, thread, { model, runtime }), approve(), { model, runtime });
+    const output = (t.events.find((e) => e.type === "deploy_backend_result")?.data as { output: string }).output;
+    expect(output.length).toBe(4001);
+    expect(output.startsWith("…")).toBe(true);
+    expect(output.endsWith("19999\n20000")).toBe(true);
+  });
+
   it("list_git_tags runs the real git when the model asks again", async () => {
     const { agent } = await setup();
     const { runtime, thread } = start("which releases are there?");
@@ -270,6 +284,20 @@ describe("deploybot example (real git repo, real shell commands)", () => {
       "done_for_now",
     ]);
     expect(names({ checkStatus: "true" })).toContain("check_deployment_status");
+  });
+});
+
+describe("deploybot configuration", () => {
+  it("createDeploybot names the bad option", () => {
+    expect(() => createDeploybot({ repo, deployBackend: " ", deployFrontend: "true" })).toThrowError(
+      expect.objectContaining({
+        code: "config_error",
+        message: 'createDeploybot: "deployBackend" must be a non-empty string',
+      }),
+    );
+    expect(() =>
+      createDeploybot({ repo, deployBackend: "true", deployFrontend: "true", checkStatus: "" }),
+    ).toThrowError(/"checkStatus" must be a non-empty string when given/);
   });
 });
 

@@ -1,9 +1,12 @@
 // The essay's deploybot: deploys tagged releases of a frontend and a backend,
 // with a human approving every deployment before it runs.
-import { type Agent, type AnyIntent, defineAgent, defineIntent, type NewEvent } from "twelve";
+import { type Agent, type AnyIntent, defineAgent, defineIntent, type NewEvent, TwelveError } from "twelve";
 import { z } from "zod";
 import { listGitTags, tagCommit } from "./git.js";
-import { runShell } from "./shell.js";
+import { runShell, tail } from "./shell.js";
+
+/** Command output kept in the thread: the end of it, where the outcome usually is. */
+const OUTPUT_CHARS = 4000;
 
 export interface DeploybotConfig {
   /** Path of the git repository whose tags are the deployable releases. */
@@ -37,6 +40,19 @@ export const DEPLOYBOT_INSTRUCTIONS = [
 ].join("\n");
 
 export function createDeploybot(config: DeploybotConfig): Agent {
+  for (const key of ["repo", "deployBackend", "deployFrontend"] as const) {
+    if (typeof config?.[key] !== "string" || config[key].trim() === "") {
+      throw new TwelveError("config_error", `createDeploybot: "${key}" must be a non-empty string`, { key });
+    }
+  }
+  if (
+    config.checkStatus !== undefined &&
+    (typeof config.checkStatus !== "string" || config.checkStatus.trim() === "")
+  ) {
+    throw new TwelveError("config_error", 'createDeploybot: "checkStatus" must be a non-empty string when given', {
+      key: "checkStatus",
+    });
+  }
   const { repo } = config;
   const commandOptions = {
     cwd: config.cwd ?? repo,
@@ -52,7 +68,7 @@ export function createDeploybot(config: DeploybotConfig): Agent {
         const commit = await tagCommit(repo, tag);
         const env = { ...commandOptions.env, TAG: tag, COMMIT: commit, ENVIRONMENT: environment };
         const { stdout } = await runShell(`deploy_${part}`, command, { ...commandOptions, env, signal });
-        return { status: "success", tag, environment, output: stdout.trim() };
+        return { status: "success", tag, environment, output: tail(stdout, OUTPUT_CHARS) };
       },
     });
 
@@ -77,7 +93,7 @@ export function createDeploybot(config: DeploybotConfig): Agent {
           handler: async ({ environment }, { signal }) => {
             const env = { ...commandOptions.env, ENVIRONMENT: environment ?? "" };
             const { stdout } = await runShell("check_deployment_status", command, { ...commandOptions, env, signal });
-            return { environment: environment ?? "all", output: stdout.trim() };
+            return { environment: environment ?? "all", output: tail(stdout, OUTPUT_CHARS) };
           },
         },
       ),

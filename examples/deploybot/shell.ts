@@ -16,7 +16,7 @@ export interface CommandOptions {
 }
 
 /** Keeps error messages compact (factor 9): the end of the output is where the reason usually is. */
-function tail(text: string, max = 400): string {
+export function tail(text: string, max = 400): string {
   const trimmed = text.trim();
   return trimmed.length <= max ? trimmed : `…${trimmed.slice(-max)}`;
 }
