@@ -239,7 +239,8 @@ describe("deploybot example (real git repo, real shell commands)", () => {
       { intent: "done_for_now", message: "done" },
     ]);
     const t = await resume(agent, await run(agent, thread, { model, runtime }), approve(), { model, runtime });
-    const output = (t.events.find((e) => e.type === "deploy_backend_result")?.data as { output: string }).output;
+    const result = t.events.find((e) => e.type === "deploy_backend_result")?.data as { output: string } | undefined;
+    const output = result?.output ?? "";
     expect(output.length).toBe(4001);
     expect(output.startsWith("…")).toBe(true);
     expect(output.endsWith("19999\n20000")).toBe(true);
