@@ -221,8 +221,11 @@ const RUNS = Number(process.env.BENCH_LOCAL_RUNS ?? 8);
 const MAX_TOKENS = 64;
 const { getLlama, LlamaCompletion } = await import("node-llama-cpp");
 const loadStarted = performance.now();
-const local = localModel({ model: gguf, gpu: false, threads: 1, contextSize: 2048 });
-await local.load();
+// BENCH_LOCAL_MODEL: measure a real model instead (a .gguf path or an hf: URI, downloaded once).
+const localSpec = process.env.BENCH_LOCAL_MODEL ?? gguf;
+const threads = Number(process.env.BENCH_LOCAL_THREADS ?? 1);
+const local = localModel({ model: localSpec, gpu: false, threads, contextSize: 2048 });
+const modelPath = await local.load();
 const loadMs = performance.now() - loadStarted;
 const rows: { name: string; tokens: number; ms: number }[] = [];
 for (const [name, spec] of [
@@ -246,8 +249,8 @@ for (const [name, spec] of [
 await local.dispose();
 
 const llama = await getLlama({ gpu: false, progressLogs: false });
-const raw = await llama.loadModel({ modelPath: gguf });
-const context = await raw.createContext({ contextSize: 2048, threads: 1 });
+const raw = await llama.loadModel({ modelPath });
+const context = await raw.createContext({ contextSize: 2048, threads });
 const completion = new LlamaCompletion({ contextSequence: context.getSequence() });
 {
   let tokens = 0;
@@ -267,8 +270,10 @@ const completion = new LlamaCompletion({ contextSequence: context.getSequence() 
 await context.dispose();
 await raw.dispose();
 
+const what =
+  process.env.BENCH_LOCAL_MODEL ?? `the generated tiny GGUF (${(buildTinyModel().length / 1024).toFixed(0)} KB)`;
 console.log(
-  `Embedded model (node-llama-cpp, CPU, 1 thread) on the generated tiny GGUF (${(buildTinyModel().length / 1024).toFixed(0)} KB); load ${loadMs.toFixed(0)} ms; ${RUNS} calls each, max ${MAX_TOKENS} tokens\n`,
+  `Embedded model (node-llama-cpp, CPU, ${threads} thread(s)) on ${what}; load ${loadMs.toFixed(0)} ms; ${RUNS} calls each, max ${MAX_TOKENS} tokens\n`,
 );
 console.log("| path | output tokens | total ms | tokens/s (incl. prompt eval) | ms per call |");
 console.log("|---|---:|---:|---:|---:|");
