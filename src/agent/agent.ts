@@ -94,8 +94,12 @@ export function defineAgent(config: AgentConfig): Agent {
     }
     if (seen.has(i.name)) throw new InvalidAgentError(`agent "${config.name}": intent "${i.name}" is defined twice`);
     seen.add(i.name);
-    if (i.policy === "run" && !i.handler) {
-      throw new InvalidAgentError(`agent "${config.name}": intent "${i.name}" has policy "run" but no handler`);
+    // Anything that may execute (run, approve, or a policy chosen per step) needs a handler up front,
+    // not after a human has approved it.
+    const executes = i.policy === "run" || i.policy === "approve" || typeof i.policy === "function";
+    if (executes && !i.handler) {
+      const policy = typeof i.policy === "function" ? "chosen per step" : `"${i.policy}"`;
+      throw new InvalidAgentError(`agent "${config.name}": intent "${i.name}" has policy ${policy} but no handler`);
     }
   }
   if (intents.length === 0) throw new InvalidAgentError(`agent "${config.name}" has no intents`);

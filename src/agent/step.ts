@@ -46,25 +46,30 @@ export async function step(agent: Agent, thread: Thread, options: StepOptions): 
   if (state.next.kind === "execute") return execute(agent, thread, state.next, options, runtime);
 
   let current = thread;
-  if (agent.hooks.prefetch && needsPrefetch(current)) {
-    current = await append(
-      current,
-      toEvents(runtime, await agent.hooks.prefetch(current), { prefetch: true }),
-      options,
-    );
+  // A hook that throws is an error like any other (factor 9): recorded, counted, never an exception out of the loop.
+  const hook = async (name: string, call: () => unknown, extraMeta?: EventMeta): Promise<boolean> => {
+    try {
+      const events = (await call()) as NewEvent[] | undefined;
+      current = await append(current, toEvents(runtime, events ?? undefined, extraMeta), options);
+      return true;
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      const message = `the ${name} hook failed: ${agent.errors.format(error, name)}`;
+      const event = makeEvent(runtime, "error", { kind: "hook", hook: name, message }, { phase: "hook" });
+      current = await afterError(agent, await append(current, [event], options), options, runtime);
+      return false;
+    }
+  };
+  const { prefetch, beforeStep, afterStep } = agent.hooks;
+  if (prefetch && needsPrefetch(current) && !(await hook("prefetch", () => prefetch(current), { prefetch: true }))) {
+    return current;
   }
-  if (agent.hooks.beforeStep) {
-    current = await append(current, toEvents(runtime, (await agent.hooks.beforeStep(current)) ?? undefined), options);
-  }
+  if (beforeStep && !(await hook("beforeStep", () => beforeStep(current)))) return current;
   const before = current.events.length;
   current = await callModel(agent, current, options, runtime);
-  if (agent.hooks.afterStep) {
+  if (afterStep) {
     const added = current.events.slice(before);
-    current = await append(
-      current,
-      toEvents(runtime, (await agent.hooks.afterStep(current, added)) ?? undefined),
-      options,
-    );
+    await hook("afterStep", () => afterStep(current, added));
   }
   return current;
 }

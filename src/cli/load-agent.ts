@@ -30,6 +30,8 @@ export async function loadAgent(path: string, cwd = process.cwd()): Promise<Agen
       mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     }
   } catch (error) {
+    // A module that refuses to load with a typed error (e.g. missing configuration) keeps its code.
+    if (error instanceof TwelveError) throw error;
     throw new TwelveError(
       "invalid_agent",
       `agent module "${path}" failed to load: ${error instanceof Error ? error.message : String(error)}`,

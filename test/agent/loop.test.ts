@@ -399,3 +399,43 @@ describe("hooks", () => {
     expect(seen).toEqual(["add,add_started,add_result", "add,add_started,add_result", "done_for_now"]);
   });
 });
+
+describe("hooks and agent definitions fail clearly", () => {
+  it("a throwing hook becomes an error event, not an exception out of run()", async () => {
+    const { thread, runtime } = newThread();
+    const agent = testAgent({
+      hooks: {
+        prefetch: () => {
+          throw new Error("db down");
+        },
+      },
+    });
+    const t = await run(agent, thread, { model: scriptedModel([{ intent: "done_for_now", message: "ok" }]), runtime });
+    expect(types(t)).toEqual(["user_message", "error", "done_for_now"]);
+    expect(t.events[1]?.data).toEqual({ kind: "hook", hook: "prefetch", message: "the prefetch hook failed: db down" });
+    // A hook that keeps failing escalates like any repeated error.
+    const stuck = await run(
+      testAgent({
+        hooks: {
+          beforeStep: () => {
+            throw new Error("rate limiter offline");
+          },
+        },
+      }),
+      thread,
+      { model: scriptedModel([]), runtime },
+    );
+    expect(types(stuck)).toEqual(["user_message", "error", "error", "error", "escalation"]);
+  });
+
+  it("an intent that may execute must have a handler", async () => {
+    const { defineAgent, defineIntent } = await import("../../src/index.js");
+    const { z } = await import("zod");
+    const launch = defineIntent("launch", z.object({}), { description: "Launch", policy: "approve" });
+    expect(() => defineAgent({ name: "x", intents: [launch] })).toThrow(/"launch" has policy "approve" but no handler/);
+    const dynamic = defineIntent("maybe", z.object({}), { description: "Maybe", policy: () => "run" });
+    expect(() => defineAgent({ name: "x", intents: [dynamic] })).toThrow(/chosen per step/);
+    const asks = defineIntent("ask", z.object({}), { description: "Ask", policy: "human" });
+    expect(defineAgent({ name: "x", intents: [asks] }).intents.map((i) => i.name)).toContain("ask");
+  });
+});
