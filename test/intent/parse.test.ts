@@ -3,6 +3,7 @@ import { z } from "zod";
 import { type AnyIntent, defineIntent } from "../../src/intent/intent.js";
 import {
   MAX_ANSWER_LENGTH,
+  MAX_NESTING,
   ParseError,
   parseStep,
   parseToolCalls,
@@ -42,9 +43,18 @@ describe("parseStep on large and hostile input (must finish, throw only ParseErr
     expect(parseError(() => parseStep("{".repeat(MB), calculator)).reason).toBe("invalid_json");
   });
 
-  it("handles 1 MB of nested arrays without a stack overflow escaping", () => {
+  it("rejects 1 MB of nested arrays as too deep, without decoding them", () => {
     const text = `{"intent": "add", "a": ${"[".repeat(MB / 2)}1${"]".repeat(MB / 2)}, "b": 2}`;
-    expect(parseError(() => parseStep(text, calculator)).reason).toBe("invalid_arguments");
+    const error = parseError(() => parseStep(text, calculator));
+    expect(error.reason).toBe("invalid_json");
+    expect(error.message).toContain(`nested more than ${MAX_NESTING} levels deep`);
+  });
+
+  it("accepts nesting up to the limit", () => {
+    const intents = [defineIntent("deep", z.object({ v: z.any() }), { description: "deep" })];
+    const inner = `${"[".repeat(MAX_NESTING - 2)}1${"]".repeat(MAX_NESTING - 2)}`;
+    const parsed = parseStep(`{"intent": "deep", "v": ${inner}}`, intents);
+    expect(JSON.stringify(parsed.value.v)).toBe(inner);
   });
 
   it("handles an unclosed 1 MB nesting (truncated) without escaping errors", () => {
@@ -192,5 +202,14 @@ describe("validateStep and parseToolCalls", () => {
       { kind: "string_to_number", path: "a", from: "3", to: 3 },
       { kind: "array_unwrapped", path: "b", from: [4], to: 4 },
     ]);
+  });
+});
+
+describe("tool-call arguments at the limits", () => {
+  it("rejects tool-call arguments nested too deeply", () => {
+    const args = `{"a": ${"[".repeat(MAX_NESTING + 10)}1${"]".repeat(MAX_NESTING + 10)}, "b": 2}`;
+    const error = parseError(() => parseToolCalls([{ id: "1", name: "add", arguments: args }], calculator));
+    expect(error.reason).toBe("invalid_json");
+    expect(error.message).toContain("levels deep");
   });
 });

@@ -1,11 +1,24 @@
 import { z } from "zod";
 import type * as zc from "zod/v4/core";
-import { joinPath, type Repair, shorten } from "./errors.js";
+import { type Repair, shorten } from "./errors.js";
 import { matchLoose } from "./normalize.js";
 import { decodeJson } from "./syntax.js";
 
 type Schema = zc.$ZodType;
 type Def = zc.$ZodTypeDef & Record<string, unknown>;
+
+/** Where a value sits, built as a chain and turned into text only when a repair is reported. */
+export type Path = { readonly up: Path; readonly key: string | number } | null;
+
+function at(path: Path, key: string | number): Path {
+  return { up: path, key };
+}
+
+export function pathText(path: Path): string {
+  const keys: (string | number)[] = [];
+  for (let p = path; p; p = p.up) keys.push(p.key);
+  return keys.reverse().join(".");
+}
 
 export interface CoerceContext {
   repairs: Repair[];
@@ -29,7 +42,7 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
  * change. Never validates (zod does that afterwards) and never throws on
  * mismatches: what it cannot fix it leaves for zod to report.
  */
-export function coerce(schema: Schema, value: unknown, path: string, ctx: CoerceContext): unknown {
+export function coerce(schema: Schema, value: unknown, path: Path, ctx: CoerceContext): unknown {
   if (ctx.depth > MAX_DEPTH) return value;
   ctx.depth++;
   try {
@@ -39,7 +52,7 @@ export function coerce(schema: Schema, value: unknown, path: string, ctx: Coerce
   }
 }
 
-function coerceInner(schema: Schema, value: unknown, path: string, ctx: CoerceContext): unknown {
+function coerceInner(schema: Schema, value: unknown, path: Path, ctx: CoerceContext): unknown {
   const def = defOf(schema);
   switch (def.type) {
     case "optional":
@@ -89,13 +102,16 @@ function coerceInner(schema: Schema, value: unknown, path: string, ctx: CoerceCo
   }
 }
 
-function repair(ctx: CoerceContext, kind: string, path: string, from: unknown, to: unknown): void {
-  ctx.repairs.push({ kind, path, from: brief(from), to: brief(to) });
+function repair(ctx: CoerceContext, kind: string, path: Path, from: unknown, to: unknown): void {
+  ctx.repairs.push({ kind, path: pathText(path), from: brief(from), to: brief(to) });
 }
 
 /** Keeps repair reports small: long strings are cut, containers summarised. */
 function brief(value: unknown): unknown {
   if (typeof value === "string") return shorten(value, 80);
+  // Repairs are stored in event meta as JSON: keep only JSON-safe values.
+  if (typeof value === "bigint" || typeof value === "symbol" || typeof value === "function") return String(value);
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
   if (Array.isArray(value))
     return value.length <= 3 && value.every((v) => typeof v !== "object") ? value : `[${value.length} items]`;
   if (isPlainObject(value)) return `{${Object.keys(value).slice(0, 5).join(", ")}}`;
@@ -103,7 +119,7 @@ function brief(value: unknown): unknown {
 }
 
 /** A one-element array around a scalar: `["a"]` where `"a"` was asked. */
-function unwrapSingle(value: unknown, path: string, ctx: CoerceContext): unknown {
+function unwrapSingle(value: unknown, path: Path, ctx: CoerceContext): unknown {
   if (Array.isArray(value) && value.length === 1 && typeof value[0] !== "object") {
     repair(ctx, "array_unwrapped", path, value, value[0]);
     return value[0];
@@ -111,7 +127,7 @@ function unwrapSingle(value: unknown, path: string, ctx: CoerceContext): unknown
   return value;
 }
 
-function toStringValue(input: unknown, path: string, ctx: CoerceContext): unknown {
+function toStringValue(input: unknown, path: Path, ctx: CoerceContext): unknown {
   const value = unwrapSingle(input, path, ctx);
   if (typeof value === "number" && Number.isFinite(value)) {
     repair(ctx, "number_to_string", path, value, String(value));
@@ -124,7 +140,7 @@ function toStringValue(input: unknown, path: string, ctx: CoerceContext): unknow
   return value;
 }
 
-function toNumberValue(input: unknown, path: string, ctx: CoerceContext): unknown {
+function toNumberValue(input: unknown, path: Path, ctx: CoerceContext): unknown {
   const value = unwrapSingle(input, path, ctx);
   if (typeof value === "string") {
     const trimmed = value.trim();
@@ -144,7 +160,7 @@ function toNumberValue(input: unknown, path: string, ctx: CoerceContext): unknow
 const TRUE = new Set(["true", "yes"]);
 const FALSE = new Set(["false", "no"]);
 
-function toBooleanValue(input: unknown, path: string, ctx: CoerceContext): unknown {
+function toBooleanValue(input: unknown, path: Path, ctx: CoerceContext): unknown {
   const value = unwrapSingle(input, path, ctx);
   if (typeof value === "string") {
     const word = value.trim().toLowerCase();
@@ -162,7 +178,7 @@ function toBooleanValue(input: unknown, path: string, ctx: CoerceContext): unkno
 }
 
 /** Enums and literals: exact, else case/whitespace/separator-insensitive, else number/boolean spelled as text. */
-function toMember(schema: Schema, input: unknown, path: string, ctx: CoerceContext): unknown {
+function toMember(schema: Schema, input: unknown, path: Path, ctx: CoerceContext): unknown {
   const values = schema._zod.values as Set<unknown> | undefined;
   if (!values || values.has(input)) return input;
   const value = unwrapSingle(input, path, ctx);
@@ -196,7 +212,7 @@ function toMember(schema: Schema, input: unknown, path: string, ctx: CoerceConte
 }
 
 /** A nested object or array sent as a JSON string (common in tool-call arguments). */
-function parseEmbedded(value: unknown, opener: string, path: string, ctx: CoerceContext): unknown {
+function parseEmbedded(value: unknown, opener: string, path: Path, ctx: CoerceContext): unknown {
   if (typeof value !== "string") return value;
   const trimmed = value.trim();
   if (!trimmed.startsWith(opener)) return value;
@@ -206,7 +222,7 @@ function parseEmbedded(value: unknown, opener: string, path: string, ctx: Coerce
   return decoded.value;
 }
 
-function toArray(element: Schema, input: unknown, path: string, ctx: CoerceContext): unknown {
+function toArray(element: Schema, input: unknown, path: Path, ctx: CoerceContext): unknown {
   let value = parseEmbedded(input, "[", path, ctx);
   if (value === undefined || value === null) return value;
   if (!Array.isArray(value)) {
@@ -216,7 +232,7 @@ function toArray(element: Schema, input: unknown, path: string, ctx: CoerceConte
   const items = value as unknown[];
   let out: unknown[] | undefined;
   for (let i = 0; i < items.length; i++) {
-    const next = coerce(element, items[i], joinPath(path, i), ctx);
+    const next = coerce(element, items[i], at(path, i), ctx);
     if (next !== items[i]) {
       out ??= items.slice();
       out[i] = next;
@@ -225,7 +241,7 @@ function toArray(element: Schema, input: unknown, path: string, ctx: CoerceConte
   return out ?? items;
 }
 
-function toTuple(items: Schema[], rest: Schema | null, input: unknown, path: string, ctx: CoerceContext): unknown {
+function toTuple(items: Schema[], rest: Schema | null, input: unknown, path: Path, ctx: CoerceContext): unknown {
   let value = parseEmbedded(input, "[", path, ctx);
   if (!Array.isArray(value)) {
     if (items.length !== 1 || value === undefined || value === null) return value;
@@ -234,7 +250,7 @@ function toTuple(items: Schema[], rest: Schema | null, input: unknown, path: str
   }
   return (value as unknown[]).map((item, i) => {
     const schema = items[i] ?? rest;
-    return schema ? coerce(schema, item, joinPath(path, i), ctx) : item;
+    return schema ? coerce(schema, item, at(path, i), ctx) : item;
   });
 }
 
@@ -281,7 +297,7 @@ function toObject(
   shape: Record<string, Schema>,
   catchall: Schema | null,
   input: unknown,
-  path: string,
+  path: Path,
   ctx: CoerceContext,
 ): unknown {
   const value = parseEmbedded(input, "{", path, ctx);
@@ -296,18 +312,18 @@ function toObject(
     const missing = Object.keys(shape).filter((k) => !Object.hasOwn(out, k));
     const match = matchLoose(key, missing, (k) => k);
     if (match !== undefined) {
-      ctx.repairs.push({ kind: "key_renamed", path: joinPath(path, match), from: key, to: match });
+      ctx.repairs.push({ kind: "key_renamed", path: pathText(at(path, match)), from: key, to: match });
       setOwn(out, match, value[key]);
     } else if (catchall && defOf(catchall).type !== "never") {
-      setOwn(out, key, coerce(catchall, value[key], joinPath(path, key), ctx));
+      setOwn(out, key, coerce(catchall, value[key], at(path, key), ctx));
     } else {
-      repair(ctx, "extra_key_dropped", joinPath(path, key), value[key], undefined);
+      repair(ctx, "extra_key_dropped", at(path, key), value[key], undefined);
     }
   }
   for (const key of Object.keys(shape)) {
     if (!Object.hasOwn(out, key)) continue;
     const field = shape[key] as Schema;
-    const fieldPath = joinPath(path, key);
+    const fieldPath = at(path, key);
     if (out[key] === null && mayBeAbsent(field) && !acceptsNull(field)) {
       repair(ctx, "null_dropped", fieldPath, null, undefined);
       delete out[key];
@@ -318,7 +334,7 @@ function toObject(
   return out;
 }
 
-function toRecord(keyType: Schema, valueType: Schema, input: unknown, path: string, ctx: CoerceContext): unknown {
+function toRecord(keyType: Schema, valueType: Schema, input: unknown, path: Path, ctx: CoerceContext): unknown {
   const value = parseEmbedded(input, "{", path, ctx);
   if (!isPlainObject(value)) return value;
   const keyValues = keyType._zod.values as Set<unknown> | undefined;
@@ -332,11 +348,11 @@ function toRecord(keyType: Schema, valueType: Schema, input: unknown, path: stri
         (v) => v,
       );
       if (match !== undefined) {
-        ctx.repairs.push({ kind: "key_renamed", path: joinPath(path, match), from: key, to: match });
+        ctx.repairs.push({ kind: "key_renamed", path: pathText(at(path, match)), from: key, to: match });
         name = match;
       }
     }
-    setOwn(out, name, coerce(valueType, item, joinPath(path, name), ctx));
+    setOwn(out, name, coerce(valueType, item, at(path, name), ctx));
   }
   return out;
 }
@@ -347,7 +363,7 @@ function toRecord(keyType: Schema, valueType: Schema, input: unknown, path: stri
  * repairs wins (an already-valid member needs none), so dropped extra keys
  * are still reported.
  */
-function toUnion(schema: Schema, value: unknown, path: string, ctx: CoerceContext): unknown {
+function toUnion(schema: Schema, value: unknown, path: Path, ctx: CoerceContext): unknown {
   const def = defOf(schema);
   const options = def.options as Schema[];
   const discriminator = def.discriminator as string | undefined;
@@ -363,7 +379,7 @@ function toUnion(schema: Schema, value: unknown, path: string, ctx: CoerceContex
     if (loose) {
       if (!exact) {
         const to = [...discriminatorValues(loose, discriminator)][0];
-        repair(ctx, "literal_normalized", joinPath(path, discriminator), tag, to);
+        repair(ctx, "literal_normalized", at(path, discriminator), tag, to);
         value = { ...value, [discriminator]: to };
       }
       return coerce(loose, value, path, ctx);
@@ -389,7 +405,7 @@ function discriminatorValues(option: Schema, key: string): Set<unknown> {
 }
 
 /** Object intersections are coerced as one object with both shapes; other intersections are left to zod. */
-function toIntersection(left: Schema, right: Schema, value: unknown, path: string, ctx: CoerceContext): unknown {
+function toIntersection(left: Schema, right: Schema, value: unknown, path: Path, ctx: CoerceContext): unknown {
   const a = objectParts(left);
   const b = objectParts(right);
   if (!a || !b) return value;
@@ -405,7 +421,9 @@ function objectParts(schema: Schema): { shape: Record<string, Schema>; catchall:
 
 /** Defines an own property even for keys like `__proto__` (which JSON.parse can produce). */
 function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === "__proto__")
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
 }
 
 export function validates(schema: Schema, value: unknown): boolean {

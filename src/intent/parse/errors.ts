@@ -65,8 +65,3 @@ export function shorten(text: string, max: number): string {
   const one = flat.replace(/\s+/g, " ").trim();
   return one.length > max ? `${one.slice(0, max - 1)}…` : one;
 }
-
-/** Dotted path for repairs: `a.b.0.c`. */
-export function joinPath(base: string, key: string | number): string {
-  return base === "" ? String(key) : `${base}.${key}`;
-}

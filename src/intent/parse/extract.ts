@@ -12,6 +12,8 @@ export interface Candidate {
   fence?: string;
   /** The span was still open at the end of the answer; these closers are missing. */
   missing?: string;
+  /** Deepest nesting inside the span (scanned spans only). */
+  depth?: number;
 }
 
 interface Fence {
@@ -110,6 +112,7 @@ function scanSpans(text: string, from: number): { found: Candidate[]; innerClose
   const spans: Candidate[] = [];
   const stack: number[] = []; // expected closer char codes
   let innerClosed = false; // a nested block closed back to depth 1 since the last top-level open
+  let deepest = 0;
   let start = -1;
   let quote = 0; // 0, 34 (") or 39 (')
   let last = 0; // last significant char code outside strings
@@ -129,6 +132,7 @@ function scanSpans(text: string, from: number): { found: Candidate[]; innerClose
       if (c === 123 || (c === 91 && nextSignificant(text, i + 1) === 123)) {
         start = i;
         innerClosed = false;
+        deepest = 1;
         stack.push(c === 123 ? 125 : 93);
         last = c;
       }
@@ -136,11 +140,12 @@ function scanSpans(text: string, from: number): { found: Candidate[]; innerClose
     }
     if (c === 123 || c === 91) {
       stack.push(c === 123 ? 125 : 93);
+      if (stack.length > deepest) deepest = stack.length;
     } else if (c === 125 || c === 93) {
       stack.pop();
       if (stack.length === 1) innerClosed = true;
       if (stack.length === 0) {
-        spans.push({ text: text.slice(start, i + 1), start, end: i + 1 });
+        spans.push({ text: text.slice(start, i + 1), start, end: i + 1, depth: deepest });
         if (spans.length > MAX_SPANS) spans.shift();
       }
     } else if (c === 34) {
@@ -161,7 +166,7 @@ function scanSpans(text: string, from: number): { found: Candidate[]; innerClose
   if (stack.length > 0 && start >= 0) {
     let closers = quote !== 0 ? String.fromCharCode(quote) : "";
     for (let k = stack.length - 1; k >= 0 && closers.length < 64; k--) closers += String.fromCharCode(stack[k] ?? 125);
-    spans.push({ text: text.slice(start), start, end: n, missing: closers });
+    spans.push({ text: text.slice(start), start, end: n, missing: closers, depth: deepest });
   }
   return { found: spans, innerClosed };
 }

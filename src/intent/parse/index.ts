@@ -13,6 +13,9 @@ export { formatIssues, ParseError } from "./errors.js";
 /** Answers longer than this are rejected outright (documented limit). */
 export const MAX_ANSWER_LENGTH = 1_048_576;
 
+/** Deeper JSON blocks are rejected without decoding. */
+export const MAX_NESTING = 256;
+
 const RANK: Record<ParseFailure, number> = {
   no_json: 0,
   invalid_json: 1,
@@ -72,6 +75,12 @@ function parseCandidates(
   const candidates = findCandidates(raw);
   let best: Failure | undefined;
   for (const candidate of candidates) {
+    if ((candidate.depth ?? 0) > MAX_NESTING) {
+      // No step is this deep; decoding it would only cost time (V8 parses deep nesting slowly).
+      tried.push(`${where(candidate)}: nested ${candidate.depth} levels deep (limit ${MAX_NESTING})`);
+      best = pick(best, { reason: "invalid_json", detail: `the JSON is nested more than ${MAX_NESTING} levels deep` });
+      continue;
+    }
     const decoded = decodeJson(candidate.text, candidate.missing);
     if (!decoded.ok) {
       tried.push(`${where(candidate)}: unreadable JSON (${decoded.error})`);
@@ -216,9 +225,14 @@ function toolCallStep(
     } else {
       const blocks = findCandidates(text);
       const block = blocks[0];
-      const decoded = block ? decodeJson(block.text, block.missing) : undefined;
+      const tooDeep = (block?.depth ?? 0) > MAX_NESTING;
+      const decoded = block && !tooDeep ? decodeJson(block.text, block.missing) : undefined;
       if (!block || !decoded?.ok) {
-        const why = decoded && !decoded.ok ? decoded.error : "no JSON object in them";
+        const why = tooDeep
+          ? `nested more than ${MAX_NESTING} levels deep`
+          : decoded && !decoded.ok
+            ? decoded.error
+            : "no JSON object in them";
         return {
           ok: false,
           failure: {

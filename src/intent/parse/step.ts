@@ -205,7 +205,7 @@ function coerceArguments(intent: AnyIntent, value: Record<string, unknown>, repa
     }
   }
   const ctx: CoerceContext = { repairs, depth: 0 };
-  return coerce(intent.schema, args, "", ctx);
+  return coerce(intent.schema, args, null, ctx);
 }
 
 export function resolveIntent(
