@@ -1,7 +1,7 @@
 import { TwelveError } from "../errors/index.js";
 import { toModelError } from "./errors.js";
 import type { GenerateRequest, GenerateResult, Message, Model, ToolCall } from "./types.js";
-import { elapsed, parseArguments } from "./wire.js";
+import { elapsed, jsonModeSchema, parseArguments } from "./wire.js";
 
 /**
  * Bridge to any Vercel AI SDK (v5) language model, for the long tail of
@@ -48,29 +48,42 @@ export function aiSdkModel(languageModel: AiSdkLanguageModel, options: AiSdkMode
       const started = performance.now();
       const callOptions = buildCallOptions(request, options);
       try {
-        if (request.onText) return await streamed(languageModel, callOptions, request, started);
-        const response = await languageModel.doGenerate(callOptions);
-        const toolCalls: ToolCall[] = [];
-        let text = "";
-        let sawText = false;
-        for (const part of response.content) {
-          if (part.type === "text") {
-            sawText = true;
-            text += part.text ?? "";
-          } else if (part.type === "tool-call") {
-            toolCalls.push({
-              id: part.toolCallId ?? "",
-              name: part.toolName ?? "",
-              arguments: parseArguments(part.input),
-            });
-          }
+        const result = await generateOnce(languageModel, callOptions, request, started);
+        if (request.output?.mode === "json" && result.text !== undefined) {
+          result.text = jsonModeSchema(request.output.jsonSchema).unwrap(result.text);
         }
-        return finish({ text, sawText, toolCalls, usage: response.usage, raw: response, started });
+        return result;
       } catch (error) {
         throw toModelError(error, id, request.signal);
       }
     },
   };
+}
+
+async function generateOnce(
+  languageModel: AiSdkLanguageModel,
+  callOptions: Record<string, unknown>,
+  request: GenerateRequest,
+  started: number,
+): Promise<GenerateResult> {
+  if (request.onText) return await streamed(languageModel, callOptions, request, started);
+  const response = await languageModel.doGenerate(callOptions);
+  const toolCalls: ToolCall[] = [];
+  let text = "";
+  let sawText = false;
+  for (const part of response.content) {
+    if (part.type === "text") {
+      sawText = true;
+      text += part.text ?? "";
+    } else if (part.type === "tool-call") {
+      toolCalls.push({
+        id: part.toolCallId ?? "",
+        name: part.toolName ?? "",
+        arguments: parseArguments(part.input),
+      });
+    }
+  }
+  return finish({ text, sawText, toolCalls, usage: response.usage, raw: response, started });
 }
 
 function buildCallOptions(request: GenerateRequest, options: AiSdkModelOptions): Record<string, unknown> {
@@ -81,7 +94,7 @@ function buildCallOptions(request: GenerateRequest, options: AiSdkModelOptions):
   if (options.providerOptions) call.providerOptions = options.providerOptions;
   const output = request.output;
   if (output?.mode === "json") {
-    call.responseFormat = { type: "json", schema: output.jsonSchema, name: "next_step" };
+    call.responseFormat = { type: "json", schema: jsonModeSchema(output.jsonSchema).schema, name: "next_step" };
   } else if (output?.mode === "tools") {
     call.tools = output.tools.map((t) => ({
       type: "function",

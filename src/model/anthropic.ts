@@ -8,7 +8,7 @@ import type {
 import { TwelveError } from "../errors/index.js";
 import { ModelError, toModelError } from "./errors.js";
 import type { GenerateRequest, GenerateResult, Message, Model, ToolCall } from "./types.js";
-import { elapsed, parseArguments } from "./wire.js";
+import { elapsed, jsonModeSchema, parseArguments } from "./wire.js";
 
 export interface AnthropicModelOptions {
   /** e.g. `claude-sonnet-4-5`. */
@@ -47,16 +47,22 @@ export function anthropicModel(options: AnthropicModelOptions): Model {
       const started = performance.now();
       const body = buildAnthropicRequest(options, request);
       try {
+        let result: GenerateResult;
         if (request.onText) {
           const stream = client.messages.stream(body, { signal: request.signal, maxRetries: 0 });
           stream.on("text", (delta) => request.onText?.(delta));
-          return fromMessage(await stream.finalMessage(), id, started, true);
+          result = fromMessage(await stream.finalMessage(), id, started, true);
+        } else {
+          const message = (await client.messages.create(
+            { ...body, stream: false },
+            { signal: request.signal, maxRetries: 0 },
+          )) as AnthropicMessage;
+          result = fromMessage(message, id, started, false);
         }
-        const message = (await client.messages.create(
-          { ...body, stream: false },
-          { signal: request.signal, maxRetries: 0 },
-        )) as AnthropicMessage;
-        return fromMessage(message, id, started, false);
+        if (request.output?.mode === "json" && result.text !== undefined) {
+          result.text = jsonModeSchema(request.output.jsonSchema).unwrap(result.text);
+        }
+        return result;
       } catch (error) {
         throw toModelError(error, id, request.signal);
       }
@@ -89,7 +95,7 @@ export function buildAnthropicRequest(
     }));
     body.tool_choice = { type: options.toolChoice ?? "any" };
   } else if (output?.mode === "json") {
-    body.output_config = { format: { type: "json_schema", schema: output.jsonSchema } };
+    body.output_config = { format: { type: "json_schema", schema: jsonModeSchema(output.jsonSchema).schema } };
   }
   return body;
 }

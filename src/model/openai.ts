@@ -7,7 +7,7 @@ import type {
 import { TwelveError } from "../errors/index.js";
 import { ModelError, toModelError } from "./errors.js";
 import type { GenerateRequest, GenerateResult, Message, Model, ToolCall } from "./types.js";
-import { elapsed, parseArguments, stringifyArguments } from "./wire.js";
+import { elapsed, jsonModeSchema, parseArguments, stringifyArguments } from "./wire.js";
 
 export interface OpenAIModelOptions {
   /** Model name as the server knows it, e.g. `gpt-4.1-mini` or `qwen3:4b`. */
@@ -50,12 +50,17 @@ export function openaiModel(options: OpenAIModelOptions): Model {
       const started = performance.now();
       const body = buildRequest(options, request);
       try {
-        if (request.onText) return await streamed(client, body, request, started);
-        const completion = (await client.chat.completions.create(
-          { ...body, stream: false },
-          { signal: request.signal, maxRetries: 0 },
-        )) as ChatCompletion;
-        return fromCompletion(completion, id, started);
+        const result = request.onText
+          ? await streamed(client, body, request, started)
+          : fromCompletion(
+              (await client.chat.completions.create(
+                { ...body, stream: false },
+                { signal: request.signal, maxRetries: 0 },
+              )) as ChatCompletion,
+              id,
+              started,
+            );
+        return unwrapJson(result, request);
       } catch (error) {
         throw toModelError(error, id, request.signal);
       }
@@ -77,7 +82,11 @@ export function buildRequest(options: OpenAIModelOptions, request: GenerateReque
   if (output?.mode === "json") {
     body.response_format = {
       type: "json_schema",
-      json_schema: { name: "next_step", schema: output.jsonSchema, strict: options.strictJsonSchema ?? false },
+      json_schema: {
+        name: "next_step",
+        schema: jsonModeSchema(output.jsonSchema).schema,
+        strict: options.strictJsonSchema ?? false,
+      },
     };
   } else if (output?.mode === "tools") {
     if (output.tools.length === 0) throw new TwelveError("config_error", "tools mode needs at least one intent");
@@ -88,6 +97,12 @@ export function buildRequest(options: OpenAIModelOptions, request: GenerateReque
     body.tool_choice = options.toolChoice ?? "required";
   }
   return body;
+}
+
+/** json mode sent the step union wrapped in an object; hand back the step itself. */
+function unwrapJson(result: GenerateResult, request: GenerateRequest): GenerateResult {
+  if (request.output?.mode !== "json" || result.text === undefined) return result;
+  return { ...result, text: jsonModeSchema(request.output.jsonSchema).unwrap(result.text) };
 }
 
 /** twelve messages → Chat Completions messages (assistant tool calls and tool results included). */

@@ -18,3 +18,30 @@ export function stringifyArguments(args: unknown): string {
 export function elapsed(started: number): number {
   return Math.round((performance.now() - started) * 1000) / 1000;
 }
+
+/**
+ * Providers' JSON-schema modes want an object at the root (OpenAI rejects a
+ * root `anyOf`), but the step union of several intents is an `anyOf`. So the
+ * union travels wrapped as `{"step": <union>}` and the answer is unwrapped
+ * back to the step's own JSON text. A single-intent schema (already an
+ * object) is sent as is.
+ */
+export function jsonModeSchema(stepSchema: Record<string, unknown>): {
+  schema: Record<string, unknown>;
+  unwrap: (text: string) => string;
+} {
+  if (stepSchema.type === "object" && !("anyOf" in stepSchema) && !("oneOf" in stepSchema)) {
+    return { schema: stepSchema, unwrap: (text) => text };
+  }
+  return {
+    schema: { type: "object", properties: { step: stepSchema }, required: ["step"], additionalProperties: false },
+    unwrap: (text) => {
+      try {
+        const value = JSON.parse(text) as { step?: unknown };
+        return value && typeof value === "object" && "step" in value ? JSON.stringify(value.step) : text;
+      } catch {
+        return text;
+      }
+    },
+  };
+}

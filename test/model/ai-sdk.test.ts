@@ -65,7 +65,7 @@ describe("aiSdkModel bridges AI SDK v5 language models", () => {
   it("json mode asks for a JSON response format with the step schema; text comes back", async () => {
     const mock = new MockLanguageModelV2({
       doGenerate: {
-        content: [{ type: "text", text: '{"intent":"add","a":1,"b":2}' }],
+        content: [{ type: "text", text: '{"step":{"intent":"add","a":1,"b":2}}' }],
         finishReason: "stop",
         usage,
         warnings: [],
@@ -76,9 +76,9 @@ describe("aiSdkModel bridges AI SDK v5 language models", () => {
       output: calculatorOutput("json"),
     });
     expect(result.text).toBe('{"intent":"add","a":1,"b":2}');
-    expect(mock.doGenerateCalls[0]!.responseFormat).toEqual({
+    expect(mock.doGenerateCalls[0]!.responseFormat).toMatchObject({
       type: "json",
-      schema: calculatorOutput("json").jsonSchema,
+      schema: { type: "object", properties: { step: calculatorOutput("json").jsonSchema }, required: ["step"] },
       name: "next_step",
     });
   });

@@ -93,7 +93,7 @@ describe("anthropicModel against a local Messages server", () => {
   });
 
   it("json mode: output_config.format carries the step union schema", async () => {
-    server.reply({ json: message([{ type: "text", text: '{"intent":"done_for_now","message":"14"}' }]) });
+    server.reply({ json: message([{ type: "text", text: '{"step": {"intent":"done_for_now","message":"14"}}' }]) });
     const result = await model.generate({
       messages: conversation.slice(0, 2),
       output: calculatorOutput("json"),
@@ -102,8 +102,17 @@ describe("anthropicModel against a local Messages server", () => {
     expect(parseStep(result.text!, calculatorIntents).value).toEqual({ intent: "done_for_now", message: "14" });
     const body = server.requests[0]!.body as Record<string, unknown>;
     expect(body.output_config).toEqual({
-      format: { type: "json_schema", schema: calculatorOutput("json").jsonSchema },
+      format: {
+        type: "json_schema",
+        schema: {
+          type: "object",
+          properties: { step: calculatorOutput("json").jsonSchema },
+          required: ["step"],
+          additionalProperties: false,
+        },
+      },
     });
+    expect(result.text).toBe('{"intent":"done_for_now","message":"14"}');
     expect(body.max_tokens).toBe(300);
     expect(body.tools).toBeUndefined();
   });

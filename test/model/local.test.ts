@@ -4,7 +4,9 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { requestHumanInput } from "../../src/intent/intent.js";
 import { parseStep } from "../../src/intent/parse/index.js";
+import { stepJsonSchema, toolSpecs } from "../../src/intent/schema-text.js";
 import { type LocalModel, localModel } from "../../src/model/local/index.js";
 import { buildTinyModel } from "../../src/model/local/tiny-model.js";
 import { calculatorIntents, calculatorOutput } from "./calculator.js";
@@ -66,6 +68,22 @@ describe("embedded local model (node-llama-cpp) on a generated tiny GGUF", () =>
       expect(deltas.join("")).toBe(result.text);
       expect(() => parseStep(result.text!, calculatorIntents)).not.toThrow();
     }
+  }, 60_000);
+
+  it("the built-in intents (nested optional object, enums, string arrays) decode into valid steps too", async () => {
+    const intents = [...calculatorIntents, requestHumanInput];
+    const output = { mode: "json" as const, tools: toolSpecs(intents), jsonSchema: stepJsonSchema(intents) };
+    const seen = new Set<string>();
+    for (let seed = 1; seed <= 6; seed++) {
+      const result = await model.generate({
+        messages: [{ role: "user", content: `ask me something, or add ${seed} and ${seed}` }],
+        output,
+        temperature: 1.5,
+        maxTokens: 400,
+      });
+      seen.add(parseStep(result.text!, intents).value.intent);
+    }
+    expect(seen.size).toBeGreaterThan(0);
   }, 60_000);
 
   it("aborting mid-generation stops decoding with code aborted", async () => {

@@ -124,8 +124,8 @@ describe("openaiModel against a local Chat Completions server", () => {
     expect(tools[0]!.function.parameters.required).toEqual(["a", "b"]);
   });
 
-  it("json mode: sends response_format json_schema with the step union", async () => {
-    server.reply({ json: completion({ content: '{"intent":"done_for_now","message":"14"}' }) });
+  it("json mode: sends the step union (wrapped in an object, as OpenAI wants a root object) and unwraps the answer", async () => {
+    server.reply({ json: completion({ content: '{"step":{"intent":"done_for_now","message":"14"}}' }) });
     const result = await model.generate({
       messages: conversation.slice(0, 2),
       output: calculatorOutput("json"),
@@ -136,8 +136,18 @@ describe("openaiModel against a local Chat Completions server", () => {
     const body = server.requests[0]!.body as Record<string, unknown>;
     expect(body.response_format).toEqual({
       type: "json_schema",
-      json_schema: { name: "next_step", schema: calculatorOutput("json").jsonSchema, strict: false },
+      json_schema: {
+        name: "next_step",
+        schema: {
+          type: "object",
+          properties: { step: calculatorOutput("json").jsonSchema },
+          required: ["step"],
+          additionalProperties: false,
+        },
+        strict: false,
+      },
     });
+    expect(result.text).toBe('{"intent":"done_for_now","message":"14"}');
     expect(body.temperature).toBe(0);
     expect(body.max_tokens).toBe(50);
     expect(body.tools).toBeUndefined();

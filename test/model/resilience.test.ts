@@ -140,3 +140,22 @@ describe("toModelError", () => {
     expect(toModelError(new SyntaxError("Unexpected token <"), "m").message).toContain("malformed response");
   });
 });
+
+describe("jsonModeSchema", () => {
+  it("wraps a union in an object and unwraps answers; leaves single-object schemas and non-JSON text alone", async () => {
+    const { jsonModeSchema } = await import("../../src/model/wire.js");
+    const union = { anyOf: [{ type: "object" }, { type: "object" }] };
+    const wrapped = jsonModeSchema(union);
+    expect(wrapped.schema).toEqual({
+      type: "object",
+      properties: { step: union },
+      required: ["step"],
+      additionalProperties: false,
+    });
+    expect(wrapped.unwrap('{"step":{"intent":"add","a":1,"b":2}}')).toBe('{"intent":"add","a":1,"b":2}');
+    expect(wrapped.unwrap('{"intent":"add"}')).toBe('{"intent":"add"}');
+    expect(wrapped.unwrap("not json")).toBe("not json");
+    const single = { type: "object", properties: { intent: { const: "done_for_now" } } };
+    expect(jsonModeSchema(single).schema).toBe(single);
+  });
+});

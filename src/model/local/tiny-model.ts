@@ -9,7 +9,7 @@ import { type GgufTensor, type GgufValue, writeGguf } from "./gguf-writer.js";
  *
  * One deliberate tilt: every token embedding carries a constant component
  * in dimension 0, and the output projection reads that dimension with a
- * per-token bias favouring JSON punctuation (`"`, `,`, `}`). Without it a
+ * per-token bias favouring JSON punctuation (`"`, `,`, `}`, `]`). Without it a
  * random model inside a JSON grammar writes strings of random length and
  * hits the token limit; with it answers stay short. The grammar, not the
  * weights, still decides what is valid.
@@ -29,7 +29,7 @@ export const CHATML_TEMPLATE =
 const SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"] as const;
 const TOKEN_TYPE_NORMAL = 1;
 const TOKEN_TYPE_CONTROL = 3;
-const FAVOURED = new Set(['"', ",", "}"]);
+const FAVOURED = new Set(['"', ",", "}", "]"]);
 
 /** GPT-2's reversible byte → printable character map, used by byte-level BPE vocabularies. */
 export function byteLevelAlphabet(): string[] {
