@@ -15,6 +15,12 @@ export interface ResolveOptions {
   resilience?: ResilienceOptions | false;
   /** Options for `local:` models (cache dir, threads, …). */
   local?: Omit<LocalModelOptions, "model">;
+  /**
+   * Record every call of the resolved model into this cassette (appending,
+   * so a run that pauses and resumes across processes lands in one file).
+   * Default: `TWELVE_RECORD` from the environment.
+   */
+  record?: string;
 }
 
 const SCHEMES = [
@@ -34,6 +40,20 @@ const SCHEMES = [
  */
 export async function resolveModel(spec?: string, options: ResolveOptions = {}): Promise<Model> {
   const env = options.env ?? process.env;
+  const model = await choose(spec, env, options);
+  const record = options.record ?? env.TWELVE_RECORD?.trim();
+  if (!record) return model;
+  if (model.id.startsWith("replay:")) {
+    throw new TwelveError(
+      "config_error",
+      `cannot record a replayed model into "${record}"; unset TWELVE_RECORD or pick a live model`,
+    );
+  }
+  const { recordModel } = await import("./cassette.js");
+  return recordModel(model, record, { append: true });
+}
+
+async function choose(spec: string | undefined, env: Record<string, string | undefined>, options: ResolveOptions) {
   const chosen = spec?.trim() || env.TWELVE_MODEL?.trim() || fromKeys(env);
   if (chosen) return fromSpec(chosen, env, options);
   const { DEFAULT_LOCAL_MODEL, localModel } = await import("./local/index.js");

@@ -226,6 +226,22 @@ describe("anthropicModel against a local Messages server", () => {
       });
     });
 
+    it("an error event mid-stream (overloaded_error) → server, retryable", async () => {
+      server.reply({
+        sse: [
+          sseEvent({
+            type: "message_start",
+            message: { ...message([], null as unknown as string), usage: { input_tokens: 5, output_tokens: 1 } },
+          }),
+          sseEvent({ type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }),
+          sseEvent({ type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "Hel" } }),
+          sseEvent({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } }),
+        ],
+      });
+      const error = await model.generate({ messages: conversation, onText: () => {} }).catch((e) => e);
+      expect(error).toMatchObject({ code: "server", retryable: true, message: expect.stringContaining("Overloaded") });
+    });
+
     it("a malformed body → server", async () => {
       server.reply({ body: "<html>502 Bad Gateway</html>" });
       await expect(model.generate({ messages: conversation })).rejects.toMatchObject({ code: "server" });

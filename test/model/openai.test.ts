@@ -337,6 +337,17 @@ describe("openaiModel against a local Chat Completions server", () => {
       });
     });
 
+    it("a malformed SSE chunk mid-stream → server, after the deltas already delivered", async () => {
+      server.reply({
+        sse: [sseData(chunk({ role: "assistant", content: "par" })), "data: {not json\n\n", sseData("[DONE]")],
+      });
+      const deltas: string[] = [];
+      await expect(model.generate({ messages: conversation, onText: (d) => deltas.push(d) })).rejects.toMatchObject({
+        code: "server",
+      });
+      expect(deltas).toEqual(["par"]);
+    });
+
     it("a server that never answers → timeout (withResilience per-attempt timeout)", async () => {
       server.reply({ hang: true }, { hang: true });
       const resilient = withResilience(model, { timeoutMs: 150, retries: 1, baseDelayMs: 1 });

@@ -84,6 +84,24 @@ describe("resolveModel: one string picks the model", () => {
     });
   });
 
+  it("TWELVE_RECORD (or options.record) records the resolved model into a cassette, appending across processes", async () => {
+    const script = join(dir, "rec-steps.json");
+    await writeFile(script, JSON.stringify(["first", "second"]));
+    const cassette = join(dir, "recorded.json");
+    const first = await resolveModel(`script:${script}`, { env: { TWELVE_RECORD: cassette } });
+    await first.generate({ messages: [{ role: "user", content: "one" }] });
+    // A second process resuming the same run appends to the same cassette.
+    const second = await resolveModel(`script:${script}`, { env: none, record: cassette });
+    await second.generate({ messages: [{ role: "user", content: "two" }] });
+    const replay = await resolveModel(`replay:${cassette}`, { env: none });
+    expect((await replay.generate({ messages: [{ role: "user", content: "one" }] })).text).toBe("first");
+    expect((await replay.generate({ messages: [{ role: "user", content: "two" }] })).text).toBe("first");
+    await expect(resolveModel(`replay:${cassette}`, { env: { TWELVE_RECORD: cassette } })).rejects.toMatchObject({
+      code: "config_error",
+      message: expect.stringContaining("cannot record a replayed model"),
+    });
+  });
+
   it("unknown schemes list the known ones", async () => {
     await expect(resolveModel("gemini:pro", { env: none })).rejects.toMatchObject({
       code: "config_error",
