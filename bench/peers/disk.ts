@@ -40,5 +40,5 @@ export function commitLatencyUs(synchronous: "FULL" | "NORMAL", commits = 200): 
 export function diskLine(): string {
   const full = commitLatencyUs("FULL");
   const normal = commitLatencyUs("NORMAL");
-  return `SQLite commit of one small row on this machine's temp dir (WAL): synchronous=FULL ${full.toFixed(0)} µs, NORMAL ${normal.toFixed(0)} µs (median of 200)`;
+  return `synchronous=FULL ${full.toFixed(0)} µs, NORMAL ${normal.toFixed(0)} µs`;
 }

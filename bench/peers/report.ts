@@ -176,6 +176,27 @@ export function targets(rows: readonly Row[]): TargetCheck[] {
       });
     }
   }
+  // The durable analogue: twelve's store against LangGraph's SqliteSaver, same synchronous mode.
+  for (const [store, peerStore] of [
+    ["twelve-sqlite", "langgraph-sqlite"],
+    ["twelve-sqlite-normal", "langgraph-sqlite-normal"],
+  ] as const) {
+    const s = find(rows, store, "resume");
+    const o = find(rows, peerStore, "resume");
+    if (!s || !o) continue;
+    checks.push({
+      target: `resume (durable): ${s.label} ≥ 10× less time per turn than ${o.label}`,
+      measured: `${us(s.medianUs)} vs ${us(o.medianUs)} µs → ${(o.medianUs / s.medianUs).toFixed(1)}×`,
+      met: o.medianUs >= 10 * s.medianUs,
+    });
+    if (s.writtenBytes !== undefined && o.writtenBytes !== undefined) {
+      checks.push({
+        target: `resume (durable): ${s.label} ≥ 10× fewer bytes stored per run than ${o.label}`,
+        measured: `${num(s.writtenBytes)} vs ${num(o.writtenBytes)} B → ${(o.writtenBytes / s.writtenBytes).toFixed(1)}×`,
+        met: o.writtenBytes >= 10 * s.writtenBytes,
+      });
+    }
+  }
   return checks;
 }
 

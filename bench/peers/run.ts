@@ -46,7 +46,9 @@ console.log(
 compile();
 
 const results: ChildResult[] = [];
+const disk: string[] = [];
 for (let pass = 1; pass <= passes; pass++) {
+  disk.push(`pass ${pass}: ${diskLine()}`);
   for (const id of only) {
     const contender = await CONTENDERS[id]?.();
     for (const w of workloads) {
@@ -62,22 +64,29 @@ for (let pass = 1; pass <= passes; pass++) {
 }
 
 const rows = aggregate(results);
-console.log(`\n${diskLine()}`);
+console.log(
+  `\nSQLite commit latency of one small row in this machine's temp dir (WAL, median of 200), measured before each pass:\n${disk.map((d) => `- ${d}`).join("\n")}`,
+);
 console.log(`\n## Framework overhead per model turn (median of ${passes} full passes)\n`);
 console.log(table(rows));
 console.log("\n## Targets (ratios in this run)\n");
 console.log(targetList(targets(rows)));
-
-if (!values["no-tokens"]) {
-  console.log("\n## Context tokens (o200k)\n");
-  console.log((await runTs(join(BENCH_DIR, "peers", "tokens.ts"))).trim());
-}
 
 const dir = join(BENCH_DIR, "results");
 mkdirSync(dir, { recursive: true });
 const file = join(dir, `peers-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
 writeFileSync(
   file,
-  `${JSON.stringify({ machine: machine(), versions: versions(), passes, results, rows }, null, 2)}\n`,
+  `${JSON.stringify({ machine: machine(), versions: versions(), passes, disk, results, rows }, null, 2)}\n`,
 );
 console.log(`\nraw results: ${file}`);
+
+if (!values["no-tokens"]) {
+  console.log("\n## Context tokens (o200k)\n");
+  try {
+    console.log((await runTs(join(BENCH_DIR, "peers", "tokens.ts"))).trim());
+  } catch (error) {
+    console.log(`token counts failed: ${(error as Error).message}`);
+    process.exitCode = 1;
+  }
+}

@@ -79,7 +79,7 @@ async function scripted(
   return thread;
 }
 
-async function deploybotThread(): Promise<Thread> {
+async function deploybotThread(): Promise<[Agent, Thread]> {
   const dir = await mkdtemp(join(tmpdir(), "bench-deploybot-"));
   try {
     const repo = await createDemoRepo(join(dir, "repo"));
@@ -87,7 +87,7 @@ async function deploybotThread(): Promise<Thread> {
     const agent = createDeploybot({ repo, deployBackend: echo("backend"), deployFrontend: echo("frontend") });
     const release = { tag: "v1.2.3", environment: "production" };
     // The essay's story: frontend first is rejected, then backend and frontend are approved.
-    return await scripted(
+    const thread = await scripted(
       agent,
       "deploy the latest release to production",
       [
@@ -98,12 +98,13 @@ async function deploybotThread(): Promise<Thread> {
       ],
       [reject("deploy the backend first"), approve(), approve()],
     );
+    return [agent, thread];
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-async function fiftyStepThread(): Promise<Thread> {
+async function fiftyStepThread(): Promise<[Agent, Thread]> {
   const operands = z.object({ a: z.number(), b: z.number() });
   const agent = defineAgent({
     name: "calc50",
@@ -117,7 +118,7 @@ async function fiftyStepThread(): Promise<Thread> {
   const answers: ScriptedAnswer[] = script(WORKLOADS.long).map((s) =>
     s.kind === "tool" ? { intent: s.tool, a: s.a, b: s.b } : { intent: "done_for_now", message: s.message },
   );
-  return scripted(agent, "Run the benchmark calculation, one operation per step.", answers);
+  return [agent, await scripted(agent, "Run the benchmark calculation, one operation per step.", answers)];
 }
 
 export interface TokenRow {
@@ -140,14 +141,9 @@ export async function tokenRows(): Promise<TokenRow[]> {
         [approve()],
       ),
     ],
-    [
-      "deploybot (example, essay story)",
-      createDeploybot({ repo: ".", deployBackend: "", deployFrontend: "" }),
-      await deploybotThread(),
-    ],
+    ["deploybot (example, essay story)", ...(await deploybotThread())],
+    ["50 tool steps", ...(await fiftyStepThread())],
   ];
-  const long = await fiftyStepThread();
-  threads.push(["50 tool steps", defineAgent({ name: "calc50", intents: [] as never[] }), long]);
   return threads.map(([name, agent, thread]) => ({
     thread: name,
     events: thread.events.length,
