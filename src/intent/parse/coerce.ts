@@ -44,12 +44,11 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
  */
 export function coerce(schema: Schema, value: unknown, path: Path, ctx: CoerceContext): unknown {
   if (ctx.depth > MAX_DEPTH) return value;
+  // No try/finally: an exception abandons the whole parse (and this context) anyway.
   ctx.depth++;
-  try {
-    return coerceInner(schema, value, path, ctx);
-  } finally {
-    ctx.depth--;
-  }
+  const out = coerceInner(schema, value, path, ctx);
+  ctx.depth--;
+  return out;
 }
 
 function coerceInner(schema: Schema, value: unknown, path: Path, ctx: CoerceContext): unknown {
@@ -71,7 +70,7 @@ function coerceInner(schema: Schema, value: unknown, path: Path, ctx: CoerceCont
     case "lazy":
       return coerce((def.getter as () => Schema)(), value, path, ctx);
     case "string":
-      return toStringValue(value, path, ctx);
+      return typeof value === "string" ? value : toStringValue(value, path, ctx);
     case "number":
       return toNumberValue(value, path, ctx);
     case "boolean":
