@@ -31,10 +31,14 @@ export interface AnthropicModelOptions {
  * withResilience owns them.
  */
 export function anthropicModel(options: AnthropicModelOptions): Model {
+  const apiKey = options.apiKey ?? process.env.ANTHROPIC_API_KEY;
+  if (!options.client && !apiKey) {
+    throw new TwelveError("config_error", "anthropicModel needs an API key: pass apiKey or set ANTHROPIC_API_KEY");
+  }
   const client =
     options.client ??
     new Anthropic({
-      apiKey: options.apiKey ?? process.env.ANTHROPIC_API_KEY ?? null,
+      apiKey: apiKey ?? null,
       baseURL: options.baseURL ?? process.env.ANTHROPIC_BASE_URL ?? null,
       maxRetries: 0,
       timeout: 10 * 60_000,

@@ -242,6 +242,18 @@ describe("anthropicModel against a local Messages server", () => {
       expect(error).toMatchObject({ code: "server", retryable: true, message: expect.stringContaining("Overloaded") });
     });
 
+    it("no API key → config_error at construction, not a retried failure later", () => {
+      const saved = process.env.ANTHROPIC_API_KEY;
+      delete process.env.ANTHROPIC_API_KEY;
+      try {
+        expect(() => anthropicModel({ model: "claude-sonnet-4-6", baseURL: server.url })).toThrow(
+          /set ANTHROPIC_API_KEY/,
+        );
+      } finally {
+        if (saved !== undefined) process.env.ANTHROPIC_API_KEY = saved;
+      }
+    });
+
     it("a malformed body → server", async () => {
       server.reply({ body: "<html>502 Bad Gateway</html>" });
       await expect(model.generate({ messages: conversation })).rejects.toMatchObject({ code: "server" });
