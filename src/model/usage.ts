@@ -26,7 +26,8 @@ export function threadUsage(thread: Pick<Thread, "events">): ThreadUsage {
     total.calls += 1;
     total.latencyMs += Number(event.meta?.latencyMs) || 0;
     const id = typeof event.meta?.model === "string" ? event.meta.model : "unknown";
-    const entry = (total.byModel[id] ??= { inputTokens: 0, outputTokens: 0, calls: 0 });
+    const entry = total.byModel[id] ?? { inputTokens: 0, outputTokens: 0, calls: 0 };
+    total.byModel[id] = entry;
     entry.inputTokens += input;
     entry.outputTokens += output;
     entry.calls += 1;

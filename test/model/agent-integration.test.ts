@@ -48,7 +48,7 @@ describe("models inside the agent loop (calculator example)", () => {
     const other = await run(calculator, startThread(calculator, "multiply 3 and 5"), { model: replay, maxSteps: 1 });
     const error = other.events.find((e) => e.type === "error");
     expect(error?.data).toMatchObject({ kind: "model", message: expect.stringContaining("replay_miss") });
-    expect((error?.data as { message: string }).message).toContain(
+    expect((error!.data as { message: string }).message).toContain(
       'got "multiply 3 and 5", recorded "multiply 3 and 4, then divide',
     );
   });
