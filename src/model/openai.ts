@@ -23,6 +23,12 @@ export interface OpenAIModelOptions {
   toolChoice?: "required" | "auto";
   /** `json` mode: ask the server to enforce the schema strictly (OpenAI strict mode needs every property required). Default false. */
   strictJsonSchema?: boolean;
+  /**
+   * Which field carries `maxTokens`. OpenAI's own API wants
+   * `max_completion_tokens` (reasoning models reject `max_tokens`); most
+   * compatible servers know only `max_tokens`. Default: by baseURL.
+   */
+  maxTokensField?: "max_tokens" | "max_completion_tokens";
   /** Extra body fields passed through as-is (e.g. `{ reasoning_effort: "low" }`). */
   extraBody?: Record<string, unknown>;
   headers?: Record<string, string>;
@@ -77,7 +83,7 @@ export function buildRequest(options: OpenAIModelOptions, request: GenerateReque
     messages: toOpenAIMessages(request.messages),
   };
   if (request.temperature !== undefined) body.temperature = request.temperature;
-  if (request.maxTokens !== undefined) body.max_tokens = request.maxTokens;
+  if (request.maxTokens !== undefined) body[maxTokensField(options)] = request.maxTokens;
   const output = request.output;
   if (output?.mode === "json") {
     body.response_format = {
@@ -97,6 +103,12 @@ export function buildRequest(options: OpenAIModelOptions, request: GenerateReque
     body.tool_choice = options.toolChoice ?? "required";
   }
   return body;
+}
+
+function maxTokensField(options: OpenAIModelOptions): "max_tokens" | "max_completion_tokens" {
+  if (options.maxTokensField) return options.maxTokensField;
+  const baseURL = options.baseURL ?? process.env.OPENAI_BASE_URL;
+  return !baseURL || /^https:\/\/api\.openai\.com\b/.test(baseURL) ? "max_completion_tokens" : "max_tokens";
 }
 
 /** json mode sent the step union wrapped in an object; hand back the step itself. */

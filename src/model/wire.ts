@@ -1,8 +1,10 @@
 /** Small helpers shared by the HTTP adapters. */
 
 /** Tool-call arguments: parsed when they are valid JSON, otherwise the raw string (the parser reports it). */
-export function parseArguments(raw: string | undefined | null): unknown {
-  if (raw === undefined || raw === null || raw.trim() === "") return {};
+export function parseArguments(raw: unknown): unknown {
+  // Some OpenAI-compatible servers send arguments as an object, not a JSON string.
+  if (typeof raw !== "string") return raw ?? {};
+  if (raw.trim() === "") return {};
   try {
     return JSON.parse(raw);
   } catch {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseStep, parseToolCalls } from "../../src/intent/parse/index.js";
 import { ModelError } from "../../src/model/errors.js";
-import { openaiModel } from "../../src/model/openai.js";
+import { buildRequest, openaiModel } from "../../src/model/openai.js";
 import { withResilience } from "../../src/model/resilience.js";
 import type { Message } from "../../src/model/types.js";
 import { calculatorIntents, calculatorOutput } from "./calculator.js";
@@ -222,6 +222,42 @@ describe("openaiModel against a local Chat Completions server", () => {
     });
     const result = await model.generate({ messages: conversation, output: calculatorOutput("tools") });
     expect(result.toolCalls![0]!.arguments).toBe('{"a":1,');
+  });
+
+  it("accepts tool arguments sent as an object (some compatible servers do)", async () => {
+    server.reply({
+      json: completion(
+        {
+          content: null,
+          tool_calls: [{ id: "c", type: "function", function: { name: "add", arguments: { a: 1, b: 2 } } }],
+        },
+        "tool_calls",
+      ),
+    });
+    const result = await model.generate({ messages: conversation, output: calculatorOutput("tools") });
+    expect(result.toolCalls![0]!.arguments).toEqual({ a: 1, b: 2 });
+  });
+
+  it("OpenAI itself gets max_completion_tokens, other servers max_tokens", () => {
+    const request = { messages: conversation, maxTokens: 99 };
+    const saved = process.env.OPENAI_BASE_URL;
+    delete process.env.OPENAI_BASE_URL;
+    try {
+      expect(buildRequest({ model: "gpt-5-mini" }, request)).toMatchObject({ max_completion_tokens: 99 });
+      expect(buildRequest({ model: "gpt-5-mini", baseURL: "https://api.openai.com/v1" }, request)).toMatchObject({
+        max_completion_tokens: 99,
+      });
+      expect(buildRequest({ model: "qwen3:4b", baseURL: "http://localhost:11434/v1" }, request)).toMatchObject({
+        max_tokens: 99,
+      });
+      expect(
+        buildRequest({ model: "x", baseURL: "http://vllm:8000/v1", maxTokensField: "max_completion_tokens" }, request),
+      ).toMatchObject({
+        max_completion_tokens: 99,
+      });
+    } finally {
+      if (saved !== undefined) process.env.OPENAI_BASE_URL = saved;
+    }
   });
 
   describe("errors", () => {
