@@ -25,7 +25,11 @@ interface Perturbation {
   shuffle: boolean;
   indent: number;
   singleQuotes: boolean;
+  unquotedKeys: boolean;
   trailingComma: boolean;
+  intentCase: boolean;
+  /** Cut off the final `}` (a truncated answer: then no closing fence and no text after). */
+  truncate: boolean;
   fence: boolean;
   before: string;
   after: string;
@@ -44,7 +48,10 @@ const perturbation: fc.Arbitrary<Perturbation> = fc.record({
   shuffle: fc.boolean(),
   indent: fc.integer({ min: 0, max: 4 }),
   singleQuotes: fc.boolean(),
+  unquotedKeys: fc.boolean(),
   trailingComma: fc.boolean(),
+  intentCase: fc.boolean(),
+  truncate: fc.boolean(),
   fence: fc.boolean(),
   before: prose,
   after: closing,
@@ -53,6 +60,9 @@ const perturbation: fc.Arbitrary<Perturbation> = fc.record({
 function allowedRepairs(p: Perturbation): Set<string> {
   const allowed = new Set<string>();
   if (p.singleQuotes) allowed.add("single_quotes");
+  if (p.unquotedKeys) allowed.add("unquoted_keys");
+  if (p.intentCase) allowed.add("intent_normalized");
+  if (p.truncate) allowed.add("truncated");
   if (p.trailingComma) allowed.add("trailing_comma");
   if (p.fence) allowed.add("fence_stripped");
   if (p.before || p.after) allowed.add("text_dropped");
@@ -71,33 +81,40 @@ function shuffleKeys(value: unknown, seed: { n: number }): unknown {
   return Object.fromEntries(seed.n % 2 ? rotated.reverse() : rotated);
 }
 
-/** JavaScript-style serialization with single-quoted strings (what many models write). */
-function singleQuoted(value: unknown, indent: number, depth = 0): string {
-  const pad = indent ? `\n${" ".repeat(indent * (depth + 1))}` : "";
-  const end = indent ? `\n${" ".repeat(indent * depth)}` : "";
-  if (typeof value === "string") {
-    const inner = JSON.stringify(value).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'");
-    return `'${inner}'`;
-  }
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+/** JavaScript-style serialization: single-quoted strings and/or bare identifier keys (what many models write). */
+function serialize(value: unknown, p: Perturbation, depth = 0): string {
+  const pad = p.indent ? `\n${" ".repeat(p.indent * (depth + 1))}` : "";
+  const end = p.indent ? `\n${" ".repeat(p.indent * depth)}` : "";
+  if (typeof value === "string") return quote(value, p.singleQuotes);
   if (Array.isArray(value)) {
     if (value.length === 0) return "[]";
-    return `[${value.map((v) => pad + singleQuoted(v, indent, depth + 1)).join(",")}${end}]`;
+    return `[${value.map((v) => pad + serialize(v, p, depth + 1)).join(",")}${end}]`;
   }
   if (value !== null && typeof value === "object") {
     const entries = Object.entries(value);
     if (entries.length === 0) return "{}";
-    const sep = indent ? ": " : ":";
-    return `{${entries.map(([k, v]) => pad + singleQuoted(k, indent) + sep + singleQuoted(v, indent, depth + 1)).join(",")}${end}}`;
+    const sep = p.indent ? ": " : ":";
+    const key = (k: string) => (p.unquotedKeys && IDENTIFIER.test(k) ? k : quote(k, p.singleQuotes));
+    return `{${entries.map(([k, v]) => pad + key(k) + sep + serialize(v, p, depth + 1)).join(",")}${end}}`;
   }
   return JSON.stringify(value);
 }
 
+function quote(text: string, single: boolean): string {
+  if (!single) return JSON.stringify(text);
+  return `'${JSON.stringify(text).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'")}'`;
+}
+
 function render(step: Record<string, unknown>, p: Perturbation): string {
-  const value = p.shuffle ? shuffleKeys(step, { n: 0 }) : step;
-  let json = p.singleQuotes ? singleQuoted(value, p.indent) : JSON.stringify(value, null, p.indent);
+  const named = p.intentCase ? { ...step, intent: String(step.intent).toUpperCase() } : step;
+  const value = p.shuffle ? shuffleKeys(named, { n: 0 }) : named;
+  let json = p.singleQuotes || p.unquotedKeys ? serialize(value, p) : JSON.stringify(value, null, p.indent);
   if (p.trailingComma) json = `${json.slice(0, json.lastIndexOf("}")).trimEnd()},}`;
-  if (p.fence) json = `\`\`\`json\n${json}\n\`\`\``;
-  return [p.before, json, p.after].filter(Boolean).join("\n");
+  if (p.truncate) json = json.slice(0, json.lastIndexOf("}"));
+  if (p.fence) json = p.truncate ? `\`\`\`json\n${json}` : `\`\`\`json\n${json}\n\`\`\``;
+  return [p.before, json, p.truncate ? "" : p.after].filter(Boolean).join("\n");
 }
 
 describe("parseStep properties", () => {
@@ -121,7 +138,7 @@ describe("parseStep properties", () => {
         const allowed = allowedRepairs(p);
         for (const repair of parsed.repairs) expect(allowed, JSON.stringify(repair)).toContain(repair.kind);
       }),
-      { numRuns: 600 },
+      { numRuns: Number(process.env.PARSE_PROPERTY_RUNS ?? 600) },
     );
   });
 

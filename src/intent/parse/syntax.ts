@@ -18,6 +18,10 @@ export function decodeJson(text: string, missing?: string): Decoded {
   } catch (error) {
     strictError = errorMessage(error);
   }
+  if (missing) {
+    const closed = closeTruncated(text, missing);
+    if (closed) return closed;
+  }
   const normal = normalize(text);
   const repairs = normal.repairs;
   if (repairs.length > 0) {
@@ -36,6 +40,31 @@ export function decodeJson(text: string, missing?: string): Decoded {
   if (missing) repairs.push({ kind: "truncated", path: "", from: shorten(text.slice(-24), 24), to: missing });
   else repairs.push({ kind: "json_repaired", path: "", from: shorten(strictError, 120) });
   return { ok: true, value, repairs };
+}
+
+/**
+ * A truncated answer whose scan knows exactly which closers are missing: cut
+ * a dangling comma, append the closers, and parse. Exact where jsonrepair
+ * guesses (it misreads truncated input holding strings like `"{"` or `"["`).
+ * Returns undefined when the cut fell inside a key or value; jsonrepair then tries.
+ */
+function closeTruncated(text: string, missing: string): Decoded | undefined {
+  let body = text.trimEnd();
+  if (body.endsWith(",")) body = body.slice(0, -1);
+  const truncated: Repair = { kind: "truncated", path: "", from: shorten(text.slice(-24), 24), to: missing };
+  const closed = body + missing;
+  try {
+    return { ok: true, value: JSON.parse(closed), repairs: [truncated] };
+  } catch {
+    // Not plain JSON once closed: try the pre-pass too.
+  }
+  const normal = normalize(closed);
+  if (normal.repairs.length === 0) return undefined;
+  try {
+    return { ok: true, value: JSON.parse(normal.text), repairs: [...normal.repairs, truncated] };
+  } catch {
+    return undefined;
+  }
 }
 
 /** jsonrepair on the pre-passed text, else on the original (in case the pre-pass misjudged a quote). */
