@@ -87,11 +87,7 @@ export function assembleThread(row: ThreadRow, bodies: ReadonlyArray<{ seq: numb
     if (Number(b.seq) !== i + 1) {
       throw new StoreCorruptError(`thread ${row.id}: event #${i + 1} is missing; the store is damaged`, details);
     }
-    events.push(
-      typeof b.body === "string"
-        ? parseJson(b.body, `thread ${row.id}: event #${i + 1}`, { ...details, seq: i + 1 })
-        : b.body,
-    );
+    events.push(typeof b.body === "string" ? parseEventBody(b.body, row.id, i + 1) : b.body);
   }
   const raw: Record<string, unknown> = {
     id: row.id,
@@ -118,7 +114,11 @@ export function assembleThread(row: ThreadRow, bodies: ReadonlyArray<{ seq: numb
 }
 
 export function parseEventBody(body: unknown, threadId: string, seq: number): Event {
-  return (
-    typeof body === "string" ? parseJson(body, `thread ${threadId}: event #${seq}`, { threadId, seq }) : body
-  ) as Event;
+  if (typeof body !== "string") return body as Event;
+  try {
+    return JSON.parse(body) as Event;
+  } catch {
+    // Re-parse only on failure, to build the error with its position (keeps the hot path lean).
+    return parseJson(body, `thread ${threadId}: event #${seq}`, { threadId, seq }) as Event;
+  }
 }

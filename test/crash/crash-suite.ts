@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import { openStore } from "../../src/store/open.js";
-import type { ThreadStore } from "../../src/store/types.js";
 import { threadState } from "../../src/thread/status.js";
 import { bundle, prng, sleep, startWorker } from "./harness.js";
 import { verify } from "./verify.js";
@@ -15,7 +14,6 @@ export interface CrashSuiteOptions {
   kills: number;
   /** Longest random wait after the worker is ready before SIGKILL. */
   maxDelayMs: number;
-  cleanup?: (store: ThreadStore) => Promise<void>;
 }
 
 /**
@@ -83,7 +81,6 @@ export function crashSuite(options: CrashSuiteOptions): void {
         process.stdout.write(
           `[crash ${options.name}] ${killed} kills ${context}: ${snap.threads.length} threads, ${snap.events} events, ${snap.acks} acknowledged appends, ${snap.deploys} deploys (each once), ${snap.calcRuns} calculator runs; recoveries: ${snap.idempotentRecoveries} idempotent re-runs, ${snap.uncertainRerun} uncertain deploys re-run and ${snap.uncertainReported} reported as done by the human\n`,
         );
-        await options.cleanup?.(store);
       } finally {
         await store.close();
       }
