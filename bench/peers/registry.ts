@@ -11,6 +11,7 @@ export const CONTENDERS: Record<string, () => Promise<Contender>> = {
   "twelve-sqlite-normal": async () => (await import("./contenders/twelve-sqlite.js")).twelveSqliteNormal,
   "openai-agents": async () => (await import("./contenders/openai-agents.js")).openaiAgents,
   "ai-sdk": async () => (await import("./contenders/ai-sdk.js")).aiSdk,
+  "ai-sdk6": async () => (await import("./contenders/ai-sdk6.js")).aiSdk6,
   langgraph: async () => (await import("./contenders/langgraph.js")).langgraphPlain,
   "langgraph-memory": async () => (await import("./contenders/langgraph.js")).langgraphMemory,
   "langgraph-sqlite": async () => (await import("./contenders/langgraph.js")).langgraphSqlite,

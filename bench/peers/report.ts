@@ -25,7 +25,7 @@ export interface Row {
 }
 
 /** In-memory framework peers: the "fastest peer" of a workload is the fastest of these. */
-export const PEERS = ["openai-agents", "ai-sdk", "langgraph", "langgraph-memory"];
+export const PEERS = ["openai-agents", "ai-sdk", "ai-sdk6", "langgraph", "langgraph-memory"];
 
 export function aggregate(results: readonly ChildResult[]): Row[] {
   const groups = new Map<string, ChildResult[]>();

@@ -6,6 +6,7 @@ import { BENCH_DIR, REPO_DIR } from "./spawn.js";
 const PACKAGES = [
   "@openai/agents",
   "ai",
+  "ai6",
   "@langchain/langgraph",
   "@langchain/core",
   "@langchain/langgraph-checkpoint-sqlite",
