@@ -16,6 +16,16 @@ export {
 } from "./errors.js";
 export { MemoryThreadStore, memoryStore } from "./memory.js";
 export { openStore } from "./open.js";
+export {
+  AlreadyAnsweredError,
+  type ResumeStoredResult,
+  resumeStored,
+  runStored,
+  type StoredRunOptions,
+  startStored,
+  storeCommit,
+  withLease,
+} from "./runner.js";
 export type {
   AppendOptions,
   AppendResult,

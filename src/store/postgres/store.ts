@@ -171,49 +171,36 @@ export class PostgresThreadStore implements ThreadStore {
     return rows[0];
   }
 
-  async #insertEvents(c: pg.PoolClient, threadId: string, from: number, events: readonly Event[]): Promise<void> {
-    if (events.length === 0) return;
-    try {
-      await c.query(
-        `INSERT INTO ${this.#t.events} (thread_id, seq, id, type, body)
-         SELECT $1, $2::integer + x.o, x.i, x.t, x.b::jsonb FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS x(i, t, b, o)`,
-        [threadId, from, events.map((e) => e.id), events.map((e) => e.type), events.map(eventJson)],
-      );
-    } catch (error) {
-      if (isUniqueViolation(error, "id")) {
-        throw new StoreInputError("invalid_event", `thread ${threadId} already has an event with one of these ids`, {
-          threadId,
-          ids: events.map((e) => e.id),
-        });
-      }
-      throw error;
-    }
-  }
-
+  /** One statement: the thread row and its events are written together or not at all. */
   async create(thread: Thread, options: CreateOptions = {}): Promise<Thread> {
     const id = options.id ?? thread.id;
     validateEvents(thread.events);
     const stored: Thread = { ...thread, id, version: thread.events.length };
     const derived = deriveColumns(stored);
     try {
-      await this.#tx(async (c) => {
-        await c.query(
-          `INSERT INTO ${this.#t.threads} (${THREAD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, ${NOW_MS}, ${NOW_MS}, NULL)`,
-          [
-            id,
-            stored.agent,
-            derived.status,
-            derived.pendingKind,
-            derived.pending ? JSON.stringify(derived.pending) : null,
-            stored.version,
-            stored.schemaVersion,
-            derived.channel,
-            stored.parent?.threadId ?? null,
-            stored.parent?.eventId ?? null,
-          ],
-        );
-        await this.#insertEvents(c, id, 0, stored.events);
-      });
+      await this.pool.query(
+        `WITH t AS (
+           INSERT INTO ${this.#t.threads} (${THREAD_COLUMNS})
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, ${NOW_MS}, ${NOW_MS}, NULL) RETURNING id
+         )
+         INSERT INTO ${this.#t.events} (thread_id, seq, id, type, body)
+         SELECT t.id, x.o, x.i, x.t, x.b::jsonb FROM t, unnest($11::text[], $12::text[], $13::text[]) WITH ORDINALITY AS x(i, t, b, o)`,
+        [
+          id,
+          stored.agent,
+          derived.status,
+          derived.pendingKind,
+          derived.pending ? JSON.stringify(derived.pending) : null,
+          stored.version,
+          stored.schemaVersion,
+          derived.channel,
+          stored.parent?.threadId ?? null,
+          stored.parent?.eventId ?? null,
+          stored.events.map((e) => e.id),
+          stored.events.map((e) => e.type),
+          stored.events.map(eventJson),
+        ],
+      );
     } catch (error) {
       if (isUniqueViolation(error, "twelve_threads_pkey")) throw new ThreadExistsError(id);
       throw error;
@@ -261,17 +248,92 @@ export class PostgresThreadStore implements ThreadStore {
     return rowToSummary(row);
   }
 
+  /**
+   * One statement, one round trip: the UPDATE's WHERE is the optimistic check
+   * (version, not archived, key unused), and the events and the key are
+   * inserted only if it matched. Concurrent appenders queue on the row lock
+   * and re-check the WHERE against the committed row, so exactly one wins.
+   * When nothing matched, a follow-up read says why.
+   */
   async append(threadId: string, events: readonly Event[], options: AppendOptions): Promise<AppendResult> {
     validateExpectedVersion(options?.expectedVersion);
     validateEvents(events);
-    const key = options.idempotencyKey;
+    const key = options.idempotencyKey ?? null;
     const copies = structuredClone([...events]);
+    const expected = options.expectedVersion;
+    if (copies.length === 0) return this.#appendNothing(threadId, expected, key);
+    // The step a batch answers was stored earlier and never changes, so it can be read before the write.
+    const refId = referencedStepId(copies);
+    const ref = refId
+      ? (
+          await this.pool.query<{ seq: number; body: unknown }>(
+            `SELECT seq, body FROM ${this.#t.events} WHERE thread_id = $1 AND id = $2`,
+            [threadId, refId],
+          )
+        ).rows[0]
+      : undefined;
+    const tail = stateTail(
+      { id: threadId, agent: "", schemaVersion: 0 },
+      copies,
+      ref ? parseEventBody(ref.body, threadId, ref.seq) : undefined,
+    );
+    const derived = deriveColumns(tail);
+    let rows: ThreadRow[];
+    try {
+      ({ rows } = await this.pool.query<ThreadRow>(
+        `WITH upd AS (
+           UPDATE ${this.#t.threads} SET status = $3, pending_kind = $4, pending = $5, version = version + $6,
+             channel = COALESCE(channel, $7), updated_ms = GREATEST(${NOW_MS}, updated_ms + 1)
+           WHERE id = $1 AND version = $2 AND archived_ms IS NULL
+             AND ($8::text IS NULL OR NOT EXISTS (SELECT 1 FROM ${this.#t.keys} WHERE thread_id = $1 AND key = $8))
+           RETURNING ${THREAD_COLUMNS}
+         ), ins AS (
+           INSERT INTO ${this.#t.events} (thread_id, seq, id, type, body)
+           SELECT $1, $2::integer + x.o, x.i, x.t, x.b::jsonb
+           FROM upd, unnest($9::text[], $10::text[], $11::text[]) WITH ORDINALITY AS x(i, t, b, o)
+         ), k AS (
+           INSERT INTO ${this.#t.keys} (thread_id, key, from_version, count, created_ms)
+           SELECT $1, $8, $2, $6, ${NOW_MS} FROM upd WHERE $8::text IS NOT NULL
+         )
+         SELECT * FROM upd`,
+        [
+          threadId,
+          expected,
+          derived.status,
+          derived.pendingKind,
+          derived.pending ? JSON.stringify(derived.pending) : null,
+          copies.length,
+          derived.channel,
+          key,
+          copies.map((e) => e.id),
+          copies.map((e) => e.type),
+          copies.map(eventJson),
+        ],
+      ));
+    } catch (error) {
+      if (isUniqueViolation(error, "twelve_events_thread_id_id")) {
+        throw new StoreInputError("invalid_event", `thread ${threadId} already has an event with one of these ids`, {
+          threadId,
+          ids: copies.map((e) => e.id),
+        });
+      }
+      // Two appends with one new key raced: the other one's commit decides below.
+      if (!isUniqueViolation(error, "twelve_idempotency_pkey")) throw error;
+      rows = [];
+    }
+    const after = rows[0];
+    if (after)
+      return { version: Number(after.version), appended: copies, duplicate: false, summary: rowToSummary(after) };
+    return this.#appendNothing(threadId, expected, key, true);
+  }
+
+  /** Why an append added nothing: a known key (duplicate), or not found / archived / stale version. */
+  async #appendNothing(threadId: string, expected: number, key: string | null, failed = false): Promise<AppendResult> {
     return this.#tx(async (c): Promise<AppendResult> => {
-      // FOR UPDATE serializes appenders of one thread; the version check below is then race-free.
       const row = await this.#row(c, threadId, true);
       if (!row) throw new ThreadNotFoundError(threadId);
       const version = Number(row.version);
-      if (key !== undefined) {
+      if (key !== null) {
         const { rows } = await c.query<{ from_version: number; count: number }>(
           `SELECT from_version, count FROM ${this.#t.keys} WHERE thread_id = $1 AND key = $2`,
           [threadId, key],
@@ -291,48 +353,14 @@ export class PostgresThreadStore implements ThreadStore {
         }
       }
       if (row.archived_ms !== null) throw new ThreadArchivedError(threadId);
-      if (version !== options.expectedVersion)
-        throw new VersionConflictError(threadId, options.expectedVersion, version);
-      let after = row;
-      if (copies.length > 0) {
-        await this.#insertEvents(c, threadId, version, copies);
-        const refId = referencedStepId(copies);
-        const ref = refId
-          ? (
-              await c.query<{ seq: number; body: unknown }>(
-                `SELECT seq, body FROM ${this.#t.events} WHERE thread_id = $1 AND id = $2`,
-                [threadId, refId],
-              )
-            ).rows[0]
-          : undefined;
-        const tail = stateTail(
-          { id: threadId, agent: row.agent, schemaVersion: Number(row.schema_version) },
-          copies,
-          ref ? parseEventBody(ref.body, threadId, ref.seq) : undefined,
-        );
-        const derived = deriveColumns(tail, row.channel);
-        const { rows } = await c.query<ThreadRow>(
-          `UPDATE ${this.#t.threads} SET status = $2, pending_kind = $3, pending = $4, version = $5, channel = $6,
-             updated_ms = GREATEST(${NOW_MS}, updated_ms + 1)
-           WHERE id = $1 RETURNING ${THREAD_COLUMNS}`,
-          [
-            threadId,
-            derived.status,
-            derived.pendingKind,
-            derived.pending ? JSON.stringify(derived.pending) : null,
-            version + copies.length,
-            derived.channel,
-          ],
-        );
-        after = rows[0] as ThreadRow;
-      }
-      if (key !== undefined) {
+      if (version !== expected || failed) throw new VersionConflictError(threadId, expected, version);
+      if (key !== null) {
         await c.query(
-          `INSERT INTO ${this.#t.keys} (thread_id, key, from_version, count, created_ms) VALUES ($1, $2, $3, $4, ${NOW_MS})`,
-          [threadId, key, version, copies.length],
+          `INSERT INTO ${this.#t.keys} (thread_id, key, from_version, count, created_ms) VALUES ($1, $2, $3, 0, ${NOW_MS})`,
+          [threadId, key, version],
         );
       }
-      return { version: version + copies.length, appended: copies, duplicate: false, summary: rowToSummary(after) };
+      return { version, appended: [], duplicate: false, summary: rowToSummary(row) };
     });
   }
 
