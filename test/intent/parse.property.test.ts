@@ -1,8 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { AnyIntent } from "../../src/intent/intent.js";
+import { z } from "zod";
+import { type AnyIntent, defineIntent } from "../../src/intent/intent.js";
 import { ParseError, parseStep, parseToolCalls } from "../../src/intent/parse/index.js";
-import { arbitraryOf } from "./arbitrary.js";
+import { arbitraryOf, arbitrarySchema } from "./arbitrary.js";
 import { schemas } from "./corpus/schemas.js";
 
 const allIntents = Object.entries(schemas).flatMap(([set, intents]) => intents.map((intent) => ({ set, intent })));
@@ -198,6 +199,46 @@ describe("parseStep properties", () => {
         }
       }),
       { numRuns: 500 },
+    );
+  });
+});
+
+describe("parseStep on random schemas", () => {
+  // Counterexamples print the schema as JSON Schema rather than as zod internals.
+  const schemaAndValue = arbitrarySchema.chain((schema) =>
+    arbitraryOf(schema).map((args) => ({
+      schema,
+      args: args as Record<string, unknown>,
+      [fc.toStringMethod]: () =>
+        `schema ${JSON.stringify(z.toJSONSchema(schema, { unrepresentable: "any" }))} args ${JSON.stringify(args)}`,
+    })),
+  );
+
+  it("never changes a valid value and reports no repairs, whatever the schema", () => {
+    fc.assert(
+      fc.property(schemaAndValue, ({ schema, args }) => {
+        const intents = [
+          defineIntent("target", schema, { description: "the intent under test" }),
+          defineIntent("other", z.object({ unrelated: z.string() }), { description: "another intent" }),
+        ];
+        const parsed = parseStep(JSON.stringify({ intent: "target", ...args }), intents);
+        expect(parsed.value).toEqual({ intent: "target", ...(schema.parse(args) as Record<string, unknown>) });
+        expect(parsed.repairs).toEqual([]);
+      }),
+      { numRuns: Number(process.env.PARSE_PROPERTY_RUNS ?? 400) },
+    );
+  });
+
+  it("recovers a valid value from a fenced, single-quoted, trailing-comma answer, whatever the schema", () => {
+    fc.assert(
+      fc.property(schemaAndValue, perturbation, ({ schema, args }, p) => {
+        const intents = [defineIntent("target", schema, { description: "the intent under test" })];
+        const parsed = parseStep(render({ intent: "target", ...args }, p), intents);
+        expect(parsed.value).toEqual({ intent: "target", ...(schema.parse(args) as Record<string, unknown>) });
+        const allowed = allowedRepairs(p);
+        for (const repair of parsed.repairs) expect(allowed, JSON.stringify(repair)).toContain(repair.kind);
+      }),
+      { numRuns: Number(process.env.PARSE_PROPERTY_RUNS ?? 400) },
     );
   });
 });
