@@ -224,6 +224,11 @@ const worst: { label: string; text: string }[] = [
   },
   { label: "1 MB of `{`", text: "{".repeat(MB) },
   { label: "1 MB of `'`", text: "'".repeat(MB) },
+  { label: "64 KB line of spaces, then `intent: add`", text: `${" ".repeat(65_000)}\nintent: add` },
+  {
+    label: "4 KB adversarial YAML (`a: a: a: …`, the YAML fallback's cap)",
+    text: `${"a: ".repeat(1360)}\nintent: add`,
+  },
   { label: "1 MB nested arrays", text: `{"intent": "add", "a": ${"[".repeat(MB / 2)}1${"]".repeat(MB / 2)}, "b": 2}` },
 ];
 console.log("\n## 1 MB answers (twelve only; milliseconds, median of 5)\n");

@@ -69,6 +69,23 @@ describe("parseStep on large and hostile input (must finish, throw only ParseErr
     }
   });
 
+  it("handles long runs of spaces, dashes and fences where the YAML fallback looks", () => {
+    // A regex with two competing `[ \t]*` took ~9 s on 64 KB of spaces; these must finish promptly.
+    for (const text of [
+      " ".repeat(65_000),
+      `${" ".repeat(65_000)}intent`,
+      `-${" ".repeat(65_000)}x\nintent: add`,
+      "```\n".repeat(16_000),
+      `intent: add\n${"```yaml\n".repeat(8000)}`,
+    ]) {
+      try {
+        parseStep(text, calculator);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ParseError);
+      }
+    }
+  });
+
   it("handles 1 MB of single-quoted almost-JSON", () => {
     const items = Array.from({ length: MB / 20 }, (_, i) => `'item ${i}'`).join(", ");
     const parsed = parseStep(

@@ -136,9 +136,21 @@ function stripFence(text: string): string {
   return text.replace(/```[^\n`]*\n?/g, "");
 }
 
+/**
+ * A line starting a YAML mapping with an `intent` key. Written so no two
+ * quantifiers compete for the same characters (`[ \t]*-?[ \t]*` took
+ * seconds on a long line of spaces).
+ */
+/**
+ * YAML answers are short. The yaml package needs ~25 µs per character on
+ * adversarial input (`a: a: a: …`, deep `[[[`), so only short answers get it.
+ */
+const YAML_MAX_LENGTH = 4096;
+const YAML_INTENT_LINE = /^[ \t]*(?:-[ \t]*)?["']?intent["']?[ \t]*:/m;
+
 /** Last resort for answers written as YAML (`intent: add` lines): the yaml package reads them. */
 function tryYaml(raw: string, intents: readonly AnyIntent[], tried: string[]) {
-  if (raw.length > 65_536 || !/^[ \t]*-?[ \t]*["']?intent["']?[ \t]*:/m.test(raw)) return undefined;
+  if (raw.length > YAML_MAX_LENGTH || !YAML_INTENT_LINE.test(raw)) return undefined;
   const fenced = /```[a-zA-Z]*\n([\s\S]*?)```/.exec(raw);
   const source = fenced?.[1] ?? raw;
   let value: unknown;
