@@ -14,6 +14,13 @@ export interface CrashSuiteOptions {
   kills: number;
   /** Longest random wait after the worker is ready before SIGKILL. */
   maxDelayMs: number;
+  /**
+   * Waits until the killed worker can change nothing more. A database server
+   * finishes a statement it already received even when the client dies, so a
+   * write can land just after the kill (it was never acknowledged, so that is
+   * allowed); checking before then would compare two different moments.
+   */
+  quiesce?: () => Promise<void>;
 }
 
 /**
@@ -44,6 +51,7 @@ export function crashSuite(options: CrashSuiteOptions): void {
           throw new Error(`worker life ${life} ended on its own (code ${exit.code}) ${context}:\n${exit.stderr}`);
         }
         killed++;
+        await options.quiesce?.();
         const store = await openStore(spec);
         try {
           const snap = await verify(store, dir);
