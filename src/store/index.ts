@@ -22,8 +22,10 @@ export {
   resumeStored,
   runStored,
   type StoredRunOptions,
+  type SweepResult,
   startStored,
   storeCommit,
+  sweepRunnable,
   withLease,
 } from "./runner.js";
 export type {

@@ -225,3 +225,45 @@ function checkNotAnswered(thread: Thread, incoming: NewEvent): void {
     });
   }
 }
+
+export interface SweepResult {
+  /** Threads this sweep ran (to a pause or the end). */
+  ran: string[];
+  /** Threads another runner holds right now; the next sweep picks them up if that runner died. */
+  busy: string[];
+  /** Threads that failed to run, with the error (e.g. an agent this process does not know). */
+  failed: { threadId: string; error: unknown }[];
+}
+
+/**
+ * Continues every `running` thread of the given agents: what a worker does
+ * on start-up and then periodically, so threads a crashed process left
+ * behind are picked up once its leases expire. Threads under a live lease
+ * are skipped, not waited for.
+ */
+export async function sweepRunnable(
+  store: ThreadStore,
+  agents: readonly Agent[],
+  options: StoredRunOptions & { limit?: number },
+): Promise<SweepResult> {
+  const byName = new Map(agents.map((a) => [a.name, a]));
+  const result: SweepResult = { ran: [], busy: [], failed: [] };
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.list({ status: "running", limit: 500, ...(cursor ? { cursor } : {}) });
+    for (const s of page.threads) if (byName.has(s.agent)) ids.push(s.id);
+    cursor = page.nextCursor;
+  } while (cursor && ids.length < (options.limit ?? Number.POSITIVE_INFINITY));
+  for (const id of ids.slice(0, options.limit)) {
+    try {
+      const summary = await store.summary(id);
+      await runStored(store, byName.get(summary.agent) as Agent, id, { ...options, leaseWaitMs: 0 });
+      result.ran.push(id);
+    } catch (error) {
+      if (error instanceof LeaseHeldError) result.busy.push(id);
+      else result.failed.push({ threadId: id, error });
+    }
+  }
+  return result;
+}

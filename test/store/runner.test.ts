@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { run } from "../../src/agent/run.js";
 import { TwelveError } from "../../src/errors/index.js";
 import { MemoryThreadStore } from "../../src/store/memory.js";
-import { resumeStored, runStored, startStored, storeCommit } from "../../src/store/runner.js";
+import { resumeStored, runStored, startStored, storeCommit, sweepRunnable } from "../../src/store/runner.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
 import type { ThreadStore } from "../../src/store/types.js";
 import { makeEvent, defaultRuntime as rt } from "../../src/thread/event.js";
@@ -162,6 +162,40 @@ for (const [name, open] of Object.entries(stores)) {
       const done = await runStored(store, agent, thread.id, { model, owner: "worker-2", leaseWaitMs: 5000 });
       expect(threadState(done).status).toBe("done");
       expect(await codeOf(store.renewLease(held))).toBe("lease_lost");
+    });
+
+    it("a sweep continues the threads a dead process left running, and skips ones under a live lease", async () => {
+      const agent = calculatorAgent(effects);
+      const mk = (id: string) =>
+        store.create({
+          id,
+          agent: "calculator",
+          schemaVersion: 1,
+          events: [makeEvent(rt, "user_message", "calc:2")],
+          version: 1,
+        });
+      await mk("thr_orphan_1");
+      await mk("thr_orphan_2");
+      await mk("thr_busy");
+      await store.create({
+        id: "thr_other_agent",
+        agent: "unknown",
+        schemaVersion: 1,
+        events: [makeEvent(rt, "user_message", "x")],
+        version: 1,
+      });
+      // The dead process's lease on thr_orphan_2 has expired; thr_busy is held by a live runner.
+      await store.acquireLease("thr_orphan_2", { owner: "dead", ttlMs: 1 });
+      const live = await store.acquireLease("thr_busy", { owner: "alive", ttlMs: 60_000 });
+      await new Promise((r) => setTimeout(r, 20));
+      const swept = await sweepRunnable(store, [agent], { model, owner: "sweeper" });
+      expect(swept.ran.sort()).toEqual(["thr_orphan_1", "thr_orphan_2"]);
+      expect(swept.busy).toEqual(["thr_busy"]);
+      expect(swept.failed).toEqual([]);
+      for (const id of swept.ran) expect(threadState(await store.load(id)).status).toBe("done");
+      expect((await store.summary("thr_busy")).status).toBe("running");
+      expect((await store.summary("thr_other_agent")).status).toBe("running");
+      await store.releaseLease(live);
     });
 
     it("a runner working from a stale copy stops at its first commit, before any side effect", async () => {
