@@ -21,6 +21,7 @@ import { parseStep, parseToolCalls } from "../../src/intent/parse/index.js";
 import { renderIntentSchemas, stepJsonSchema } from "../../src/intent/schema-text.js";
 import { type CorpusCase, loadCorpus } from "../../test/intent/corpus/load.js";
 import { schemas } from "../../test/intent/corpus/schemas.js";
+import { deepInvalidTree, growIntent } from "../../test/intent/hostile.js";
 
 type Parser = (c: Pick<CorpusCase, "input" | "tool_calls" | "intents">) => unknown;
 
@@ -216,7 +217,7 @@ console.log(
 // 4. Worst cases.
 const MB = 1_000_000;
 const calculator = schemas.calculator as AnyIntent[];
-const worst: { label: string; text: string }[] = [
+const worst: { label: string; text: string; intents?: AnyIntent[] }[] = [
   { label: "1 MB message string", text: JSON.stringify({ intent: "done_for_now", message: "x".repeat(MB) }) },
   {
     label: "1 MB reasoning with brace blocks, answer last",
@@ -224,6 +225,11 @@ const worst: { label: string; text: string }[] = [
   },
   { label: "1 MB of `{`", text: "{".repeat(MB) },
   { label: "1 MB of `'`", text: "'".repeat(MB) },
+  {
+    label: "recursive union, nothing to tell members apart, 60-deep invalid value",
+    text: JSON.stringify({ intent: "grow", root: deepInvalidTree(60) }),
+    intents: [growIntent],
+  },
   { label: "64 KB line of spaces, then `intent: add`", text: `${" ".repeat(65_000)}\nintent: add` },
   {
     label: "4 KB adversarial YAML (`a: a: a: …`, the YAML fallback's cap)",
@@ -231,17 +237,17 @@ const worst: { label: string; text: string }[] = [
   },
   { label: "1 MB nested arrays", text: `{"intent": "add", "a": ${"[".repeat(MB / 2)}1${"]".repeat(MB / 2)}, "b": 2}` },
 ];
-console.log("\n## 1 MB answers (twelve only; milliseconds, median of 5)\n");
+console.log("\n## Hostile answers (twelve only; milliseconds, median of 5)\n");
 console.log(
   table(
     ["input", "ms", "outcome"],
-    worst.map(({ label, text }) => {
+    worst.map(({ label, text, intents: intentsFor = calculator }) => {
       const times: number[] = [];
       let outcome = "";
       for (let i = 0; i < 5; i++) {
         const start = process.hrtime.bigint();
         try {
-          parseStep(text, calculator);
+          parseStep(text, intentsFor);
           outcome = "step";
         } catch (error) {
           outcome = `ParseError (${(error as { reason?: string }).reason})`;

@@ -10,6 +10,7 @@ import {
   validateStep,
 } from "../../src/intent/parse/index.js";
 import { schemas } from "./corpus/schemas.js";
+import { deepInvalidTree, growIntent } from "./hostile.js";
 
 const calculator = schemas.calculator as AnyIntent[];
 const rich = schemas.rich as AnyIntent[];
@@ -84,6 +85,32 @@ describe("parseStep on large and hostile input (must finish, throw only ParseErr
         expect(error).toBeInstanceOf(ParseError);
       }
     }
+  });
+
+  it("keeps recursive unions over deep values bounded", () => {
+    interface Tree {
+      kind: "x" | "y";
+      kids: Tree[];
+    }
+    // Members told apart by a literal field (not a declared discriminator): deep values parse, loosely matched.
+    const tree: z.ZodType<Tree> = z.lazy(() =>
+      z.union([
+        z.object({ kind: z.literal("x"), kids: z.array(tree) }),
+        z.object({ kind: z.literal("y"), kids: z.array(tree) }),
+      ]),
+    );
+    const intents = [defineIntent("plant", z.object({ root: tree }), { description: "plant a tree" })];
+    let value: unknown = { kind: "Y", kids: [] };
+    for (let i = 0; i < 60; i++) value = { kind: i % 2 ? "x" : "y", kids: [value] };
+    const parsed = parseStep(JSON.stringify({ intent: "plant", root: value }), intents);
+    expect(parsed.repairs).toEqual([
+      { kind: "literal_normalized", path: `root${".kids.0".repeat(60)}.kind`, from: "Y", to: "y" },
+    ]);
+
+    // Members with nothing to tell them apart, over a deep invalid value: the union budget ends the search.
+    const text = JSON.stringify({ intent: "grow", root: deepInvalidTree(60) });
+    const error = parseError(() => parseStep(text, [growIntent]));
+    expect(error.reason).toBe("invalid_arguments");
   });
 
   it("handles 1 MB of single-quoted almost-JSON", () => {

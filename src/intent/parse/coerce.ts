@@ -23,10 +23,27 @@ export function pathText(path: Path): string {
 export interface CoerceContext {
   repairs: Repair[];
   depth: number;
+  /** Work left for this answer, shared by union trials: bounds nested unions over deep values. */
+  budget: { calls: number; unionTrials: number };
 }
 
-/** Recursion guard for recursive (lazy) schemas fed deeply nested values. */
-const MAX_DEPTH = 64;
+/**
+ * Per answer: coerce calls, and union members tried by fit (each trial runs
+ * zod on the subtree). Past either, values are left as they are for zod to
+ * judge, so a recursive union over a deep value cannot explode.
+ */
+export const COERCE_BUDGET = { calls: 50_000, unionTrials: 200 };
+
+export function coerceContext(repairs: Repair[]): CoerceContext {
+  return { repairs, depth: 0, budget: { ...COERCE_BUDGET } };
+}
+
+/**
+ * Recursion guard for recursive (lazy) schemas. One JSON level can take ~5
+ * schema wrappers (lazy, union, object, array, optional), and blocks nest at
+ * most 256 levels (MAX_NESTING), so this never cuts a legitimate value short.
+ */
+const MAX_DEPTH = 1500;
 const NUMBER = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$/;
 
 function defOf(schema: Schema): Def {
@@ -43,7 +60,7 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
  * mismatches: what it cannot fix it leaves for zod to report.
  */
 export function coerce(schema: Schema, value: unknown, path: Path, ctx: CoerceContext): unknown {
-  if (ctx.depth > MAX_DEPTH) return value;
+  if (ctx.depth > MAX_DEPTH || --ctx.budget.calls < 0) return value;
   // No try/finally: an exception abandons the whole parse (and this context) anyway.
   ctx.depth++;
   const out = coerceInner(schema, value, path, ctx);
@@ -386,16 +403,45 @@ function toUnion(schema: Schema, value: unknown, path: Path, ctx: CoerceContext)
   }
   let best: { value: unknown; repairs: Repair[] } | undefined;
   for (const option of options) {
-    const trial: CoerceContext = { repairs: [], depth: ctx.depth };
+    if (ruledOutByLiterals(option, value)) continue;
+    if (--ctx.budget.unionTrials < 0) return best ? adoptTrial(ctx, best) : value;
+    const trial: CoerceContext = { repairs: [], depth: ctx.depth, budget: ctx.budget };
     const candidate = coerce(option, value, path, trial);
     if (validates(option, candidate) && (!best || trial.repairs.length < best.repairs.length)) {
       best = { value: candidate, repairs: trial.repairs };
       if (trial.repairs.length === 0) break;
     }
   }
-  if (!best) return value;
+  return best ? adoptTrial(ctx, best) : value;
+}
+
+function adoptTrial(ctx: CoerceContext, best: { value: unknown; repairs: Repair[] }): unknown {
   ctx.repairs.push(...best.repairs);
   return best.value;
+}
+
+/**
+ * A member whose literal field (`kind: "email"`) the value contradicts, even
+ * loosely, cannot fit: skip it without walking the value (an undeclared
+ * discriminator; this keeps recursive unions from exploding).
+ */
+function ruledOutByLiterals(option: Schema, value: unknown): boolean {
+  if (!isPlainObject(value)) return false;
+  const propValues = option._zod.propValues as Record<string, Set<unknown>> | undefined;
+  if (!propValues) return false;
+  for (const [key, allowed] of Object.entries(propValues)) {
+    const given = value[key];
+    if (given === undefined || allowed.has(given)) continue;
+    if (typeof given === "object" && given !== null) continue;
+    const text = String(given).trim();
+    if ([...allowed].some((a) => String(a) === text)) continue;
+    if (typeof given === "string") {
+      const strings = [...allowed].filter((v): v is string => typeof v === "string");
+      if (matchLoose(given, strings, (v) => v) !== undefined) continue;
+    }
+    return true;
+  }
+  return false;
 }
 
 function discriminatorValues(option: Schema, key: string): Set<unknown> {

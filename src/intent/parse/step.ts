@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { AnyIntent } from "../intent.js";
-import { type CoerceContext, coerce, isPlainObject, validates } from "./coerce.js";
+import { coerce, coerceContext, isPlainObject, validates } from "./coerce.js";
 import { formatIssues, type ParsedStep, type ParseFailure, type Repair, shorten } from "./errors.js";
 import { matchLoose } from "./normalize.js";
 import { decodeJson } from "./syntax.js";
@@ -204,8 +204,7 @@ function coerceArguments(intent: AnyIntent, value: Record<string, unknown>, repa
       args = inner;
     }
   }
-  const ctx: CoerceContext = { repairs, depth: 0 };
-  return coerce(intent.schema, args, null, ctx);
+  return coerce(intent.schema, args, null, coerceContext(repairs));
 }
 
 export function resolveIntent(
