@@ -208,28 +208,21 @@ export class PostgresThreadStore implements ThreadStore {
     return structuredClone(stored);
   }
 
+  /** One statement, so the row and its events come from one snapshot, in one round trip. */
   async #load(threadId: string): Promise<Thread | undefined> {
-    // REPEATABLE READ: the row and its events come from one snapshot.
-    const client = await this.pool.connect();
-    try {
-      await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-      const row = await this.#row(client, threadId);
-      const bodies = row
-        ? (
-            await client.query<{ seq: number; body: unknown }>(
-              `SELECT seq, body FROM ${this.#t.events} WHERE thread_id = $1 ORDER BY seq`,
-              [threadId],
-            )
-          ).rows
-        : [];
-      await client.query("COMMIT");
-      return row ? assembleThread(row, bodies) : undefined;
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+    const cols = THREAD_COLUMNS.split(", ")
+      .map((c) => `t.${c}`)
+      .join(", ");
+    const { rows } = await this.pool.query<ThreadRow & { seq: number | null; body: unknown }>(
+      `SELECT ${cols}, e.seq, e.body FROM ${this.#t.threads} t
+       LEFT JOIN ${this.#t.events} e ON e.thread_id = t.id
+       WHERE t.id = $1 ORDER BY e.seq`,
+      [threadId],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    const bodies = row.seq === null ? [] : rows.map((r) => ({ seq: r.seq as number, body: r.body }));
+    return assembleThread(row, bodies);
   }
 
   async load(threadId: string): Promise<Thread> {
