@@ -50,7 +50,7 @@ const operands = z.object({ a: z.number(), b: z.number() });
 
 export const aiSdk: Contender = {
   id: "ai-sdk",
-  label: "Vercel AI SDK",
+  label: "Vercel AI SDK v5",
   workloads: ["calc", "long", "resume"],
   async prepare(name: WorkloadName, meter: Meter) {
     const workload = WORKLOADS[name];
