@@ -2,6 +2,7 @@
 import { Command, Option } from "commander";
 import { isTwelveError } from "../errors/index.js";
 import { type CliIO, EXIT, runCommand } from "./commands/run.js";
+import { threadsCommand } from "./commands/threads.js";
 
 function io(): CliIO {
   return {
@@ -44,6 +45,17 @@ export function program(): Command {
       process.exitCode = await runCommand(agent, message, options, io());
     });
 
+  cli
+    .command("threads")
+    .description("List, show, fork, export, import and archive stored threads (twelve threads --help)")
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .argument("[args...]")
+    .action(async (_args: string[], _options: unknown, command: Command) => {
+      process.exitCode = await threadsCommand(command.args, io());
+    });
+
   return cli;
 }
 
@@ -69,3 +81,5 @@ async function main(argv: string[]): Promise<void> {
 }
 
 await main(process.argv);
+// Exit explicitly: an abandoned download or an SDK keep-alive socket must not keep the CLI hanging.
+process.exit(process.exitCode ?? 0);

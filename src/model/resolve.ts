@@ -57,7 +57,22 @@ async function choose(spec: string | undefined, env: Record<string, string | und
   const chosen = spec?.trim() || env.TWELVE_MODEL?.trim() || fromKeys(env);
   if (chosen) return fromSpec(chosen, env, options);
   const { DEFAULT_LOCAL_MODEL, localModel } = await import("./local/index.js");
-  return localModel({ ...options.local, model: DEFAULT_LOCAL_MODEL, id: `local:${DEFAULT_LOCAL_MODEL}` });
+  return localModel({
+    ...localEnv(env),
+    ...options.local,
+    model: DEFAULT_LOCAL_MODEL,
+    id: `local:${DEFAULT_LOCAL_MODEL}`,
+  });
+}
+
+/** Local-model settings from the environment: a Hugging Face mirror (HF_ENDPOINT), the cache, the download stall limit. */
+function localEnv(env: Record<string, string | undefined>) {
+  const settings: { huggingFaceEndpoint?: string; cacheDir?: string; downloadStallMs?: number } = {};
+  const stall = Number(env.TWELVE_DOWNLOAD_STALL_MS);
+  if (Number.isFinite(stall) && stall > 0) settings.downloadStallMs = stall;
+  if (env.HF_ENDPOINT?.trim()) settings.huggingFaceEndpoint = env.HF_ENDPOINT.trim();
+  if (env.TWELVE_MODEL_CACHE?.trim()) settings.cacheDir = env.TWELVE_MODEL_CACHE.trim();
+  return settings;
 }
 
 function fromKeys(env: Record<string, string | undefined>): string | undefined {
@@ -145,7 +160,7 @@ async function fromSpec(
     case "local": {
       need("file.gguf or hf:user/repo/file.gguf");
       const { localModel } = await import("./local/index.js");
-      return localModel({ ...options.local, model: rest, id: spec });
+      return localModel({ ...localEnv(env), ...options.local, model: rest, id: spec });
     }
     default:
       throw new TwelveError(

@@ -26,7 +26,6 @@ function workspace(script: unknown[]) {
   return dir;
 }
 
-const savedThreads = (dir: string) => readdirSync(join(dir, ".twelve/threads")).filter((f) => f.endsWith(".json"));
 const threadId = (out: string) => /thread (thr_\w+)/.exec(out)?.[1] ?? "";
 
 describe("twelve run", () => {
@@ -44,10 +43,12 @@ describe("twelve run", () => {
     expect(r.err).toBe("");
     expect(r.code).toBe(0);
     expect(r.out).toContain("✓ add_result: 18");
-    const [file] = savedThreads(dir);
-    const saved = JSON.parse(readFileSync(join(dir, ".twelve/threads", file!), "utf8"));
+    // The thread is durable in the embedded store; export gives it back as plain JSON.
+    const exported = twelve(["threads", "export", threadId(r.out)], { cwd: dir });
+    expect(exported.code).toBe(0);
+    const saved = JSON.parse(exported.out);
     expect(saved.events.map((e: { type: string }) => e.type)).toContain("divide_result");
-    expect(readdirSync(join(dir, ".twelve/threads")).some((f) => f.endsWith(".tmp"))).toBe(false);
+    expect(saved.agent).toBe("calculator");
   });
 
   it("pauses for approval (exit 3), then resumes from another process by thread id", () => {
@@ -96,7 +97,7 @@ describe("twelve run", () => {
   it.each([
     [["run", "missing-agent.ts", "hi", "--model", "script:script.json"], /cannot find agent module "missing-agent.ts"/],
     [["run", calculator, "hi", "--model", "warp:drive"], /unknown model scheme "warp"/],
-    [["run", calculator, "hi"], /no model configured/],
+
     [["run", calculator, "--thread", "thr_nope", "--model", "script:script.json"], /no thread "thr_nope"/],
     [["run", calculator, "--model", "script:script.json"], /give a message/],
     [["run", calculator, "hi", "--model", "script:not-there.json"], /cannot read model script/],
@@ -105,6 +106,22 @@ describe("twelve run", () => {
     const r = twelve(args, { cwd: dir });
     expect(r.code).toBe(2);
     expect(r.err).toMatch(message);
+  });
+
+  it("with no model configured, uses the embedded default and says clearly when it cannot be downloaded", () => {
+    const dir = workspace([]);
+    const r = twelve(["run", calculator, "hi"], {
+      cwd: dir,
+      env: {
+        HF_ENDPOINT: "http://127.0.0.1:9",
+        TWELVE_MODEL_CACHE: join(dir, "cache"),
+        TWELVE_DOWNLOAD_STALL_MS: "1500",
+        OPENAI_API_KEY: "",
+        ANTHROPIC_API_KEY: "",
+      },
+    });
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/local:hf:Qwen\/.*made no progress.*local:\.\/path\/to\/file\.gguf/);
   });
 
   it("names malformed agent modules and corrupt thread files", () => {
@@ -119,11 +136,14 @@ describe("twelve run", () => {
     );
     const ok = twelve(["run", calculator, "hi", "--model", "script:script.json"], { cwd: dir });
     expect(ok.code).toBe(0);
-    const id = threadId(ok.out);
-    writeFileSync(join(dir, ".twelve/threads", `${id}.json`), '{"id": "x", "events": [');
-    const r = twelve(["run", calculator, "--thread", id, "more", "--model", "script:script.json"], { cwd: dir });
+    writeFileSync(join(dir, "corrupt.json"), '{"id": "x", "events": [');
+    const r = twelve(["threads", "import", "corrupt.json"], { cwd: dir });
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/not valid JSON/);
+    expect(r.err).toMatch(/corrupt\.json.*not valid JSON/);
+    writeFileSync(join(dir, "wrong.json"), '{"id": "x", "agent": "calculator", "events": {}}');
+    const wrong = twelve(["threads", "import", "wrong.json"], { cwd: dir });
+    expect(wrong.code).toBe(2);
+    expect(wrong.err).toMatch(/"events" must be an array/);
   });
 
   it("an unknown intent in a script becomes an error event, not a crash", () => {

@@ -99,7 +99,10 @@ async function runWithStore(
     out.event(first);
   }
 
-  const model = await resolveModel(options.model ?? io.env.TWELVE_MODEL);
+  const model = await resolveModel(options.model, { env: io.env });
+  // An embedded model downloads and loads here, with its progress bar, before the first step.
+  const loadable = model as { load?: () => Promise<unknown> };
+  if (typeof loadable.load === "function") await loadable.load();
   const decide: Decide = chain(
     flagAnswers(options),
     ...(options.stdin ? [stdinAnswers()] : io.interactive && options.input !== false ? [terminalAnswers()] : []),

@@ -25,6 +25,8 @@ export interface LocalModelOptions {
   /** Print a download progress bar to the terminal. Default: when stderr is a TTY. */
   progressBar?: boolean;
   onDownloadProgress?: (status: { totalSize: number; downloadedSize: number }) => void;
+  /** Abort a download that makes no progress for this long. Default 30 000 ms. */
+  downloadStallMs?: number;
   /** Another Hugging Face endpoint (a mirror), e.g. `https://hf-mirror.example`. */
   huggingFaceEndpoint?: string;
   /** Constrain decoding with a grammar from the step schema (default true when the request has an output schema). */
@@ -209,22 +211,51 @@ async function resolveFile(
 ): Promise<string> {
   const spec = options.model;
   if (/^(hf:|https?:\/\/)/.test(spec)) {
+    // A firewalled network often swallows packets instead of refusing them: give up when the
+    // download makes no progress for a while, rather than hang forever.
+    const stallMs = options.downloadStallMs ?? 30_000;
+    const stall = new AbortController();
+    let timer = setTimeout(() => stall.abort(), stallMs);
+    const onProgress = (status: { totalSize: number; downloadedSize: number }) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => stall.abort(), stallMs);
+      options.onDownloadProgress?.(status);
+    };
     try {
-      return await lib.resolveModelFile(spec, {
+      const both = signal ? AbortSignal.any([signal, stall.signal]) : stall.signal;
+      const download = lib.resolveModelFile(spec, {
         directory: options.cacheDir ?? defaultCacheDir(),
         cli: options.progressBar ?? Boolean(process.stderr.isTTY),
-        ...(options.onDownloadProgress && { onProgress: options.onDownloadProgress }),
+        onProgress,
         ...(options.huggingFaceEndpoint && { endpoints: { huggingFace: options.huggingFaceEndpoint } }),
-        ...(signal && { signal }),
+        signal: both,
       });
+      // node-llama-cpp does not notice the signal while it resolves the file's metadata, so race it.
+      const aborted = new Promise<never>((_, reject) => {
+        const fail = () => reject(new Error("aborted"));
+        if (both.aborted) fail();
+        else both.addEventListener("abort", fail, { once: true });
+      });
+      download.catch(() => undefined);
+      return await Promise.race([download, aborted]);
     } catch (error) {
       if (signal?.aborted) throw toModelError(error, `local:${spec}`, signal);
+      if (stall.signal.aborted) {
+        throw new ModelError(
+          "network",
+          `local:${spec}: the download made no progress for ${Math.round(stallMs / 1000)} s (is the network reachable?); download the .gguf yourself and use local:./path/to/file.gguf, or use a hosted model (TWELVE_MODEL, OPENAI_API_KEY, ANTHROPIC_API_KEY)`,
+          { model: `local:${spec}` },
+          { cause: error },
+        );
+      }
       throw new ModelError(
         "network",
         `local:${spec}: cannot download the model (${(error as Error).message}); download the .gguf yourself and use local:./path/to/file.gguf, or set TWELVE_MODEL_CACHE to a directory that already holds it`,
         { model: `local:${spec}` },
         { cause: error },
       );
+    } finally {
+      clearTimeout(timer);
     }
   }
   const path = resolve(spec);
