@@ -17,6 +17,12 @@ const validStep = fc.constantFrom(...allIntents).chain(({ set, intent }) =>
   })),
 );
 
+/** Default run counts; `PARSE_PROPERTY_RUNS=20000` runs every property that many times. */
+function runs(fallback: number): number {
+  const wanted = Number(process.env.PARSE_PROPERTY_RUNS);
+  return Number.isInteger(wanted) && wanted > 0 ? wanted : fallback;
+}
+
 function intentsOf(set: string): AnyIntent[] {
   return schemas[set] as AnyIntent[];
 }
@@ -126,7 +132,7 @@ describe("parseStep properties", () => {
         expect(parsed.value).toEqual(expected);
         expect(parsed.repairs).toEqual([]);
       }),
-      { numRuns: 400 },
+      { numRuns: runs(400) },
     );
   });
 
@@ -139,7 +145,7 @@ describe("parseStep properties", () => {
         const allowed = allowedRepairs(p);
         for (const repair of parsed.repairs) expect(allowed, JSON.stringify(repair)).toContain(repair.kind);
       }),
-      { numRuns: Number(process.env.PARSE_PROPERTY_RUNS ?? 600) },
+      { numRuns: runs(600) },
     );
   });
 
@@ -154,7 +160,7 @@ describe("parseStep properties", () => {
         expect(parsed.value).toEqual(expected);
         expect(parsed.repairs).toEqual([]);
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 
@@ -181,7 +187,7 @@ describe("parseStep properties", () => {
           expect(error).toBeInstanceOf(ParseError);
         }
       }),
-      { numRuns: 1500 },
+      { numRuns: runs(1500) },
     );
   });
 
@@ -198,7 +204,7 @@ describe("parseStep properties", () => {
           expect(error).toBeInstanceOf(ParseError);
         }
       }),
-      { numRuns: 500 },
+      { numRuns: runs(500) },
     );
   });
 });
@@ -225,7 +231,7 @@ describe("parseStep on random schemas", () => {
         expect(parsed.value).toEqual({ intent: "target", ...(schema.parse(args) as Record<string, unknown>) });
         expect(parsed.repairs).toEqual([]);
       }),
-      { numRuns: Number(process.env.PARSE_PROPERTY_RUNS ?? 400) },
+      { numRuns: runs(400) },
     );
   });
 
@@ -238,7 +244,7 @@ describe("parseStep on random schemas", () => {
         const allowed = allowedRepairs(p);
         for (const repair of parsed.repairs) expect(allowed, JSON.stringify(repair)).toContain(repair.kind);
       }),
-      { numRuns: Number(process.env.PARSE_PROPERTY_RUNS ?? 400) },
+      { numRuns: runs(400) },
     );
   });
 });
