@@ -27,7 +27,7 @@ export interface StoredRunOptions extends Omit<RunOptions, "commit"> {
   owner?: string;
   /** Lease length, renewed in the background while the loop runs. Default 30 s. */
   leaseTtlMs?: number;
-  /** How long to wait for another runner's lease before giving up with LeaseHeldError. Default 0. */
+  /** How long to wait for another runner's lease before giving up with LeaseHeldError. Default 0 (resumeStored: 10 s). */
   leaseWaitMs?: number;
 }
 

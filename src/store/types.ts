@@ -82,7 +82,10 @@ export interface Lease {
 }
 
 export interface LeaseOptions {
-  /** Who holds the lease (shown in errors); default a random id per call. */
+  /**
+   * Who holds the lease (shown in errors); default a random id per call. A
+   * runner restarting under the same owner name takes its own leases back at once.
+   */
   owner?: string;
   /** How long the lease lasts unless renewed; default 30 s. */
   ttlMs?: number;

@@ -25,7 +25,7 @@ export interface CrashSuiteOptions {
 
 /**
  * Starts the worker, lets it run for a random moment, SIGKILLs it, and checks
- * every invariant against the store and the outside effects file; `kills`
+ * every invariant against the store and the outside effects directory; `kills`
  * times. Then one last worker finishes every open thread and the final state
  * is checked: every thread done, every deploy ran exactly once.
  */
@@ -54,7 +54,7 @@ export function crashSuite(options: CrashSuiteOptions): void {
         await options.quiesce?.();
         const store = await openStore(spec);
         try {
-          const snap = await verify(store, dir);
+          const snap = await verify(store, dir, killed);
           if (snap.open > 0) midWork++;
         } catch (error) {
           throw new Error(`after kill ${life + 1} ${context}: ${(error as Error).message}`);
@@ -68,7 +68,7 @@ export function crashSuite(options: CrashSuiteOptions): void {
 
       const store = await openStore(spec);
       try {
-        const snap = await verify(store, dir);
+        const snap = await verify(store, dir, killed);
         expect(killed).toBe(options.kills);
         // The kills must land while work is in flight, or the test proves nothing.
         expect(midWork).toBeGreaterThan(options.kills / 2);

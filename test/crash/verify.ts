@@ -2,7 +2,7 @@ import { join } from "node:path";
 import type { ThreadStore } from "../../src/store/types.js";
 import { threadState } from "../../src/thread/status.js";
 import type { Thread } from "../../src/thread/thread.js";
-import { type EffectRecord, readJsonLines } from "./fixtures/agents.js";
+import { readEffects, readJsonLines } from "./fixtures/agents.js";
 
 export interface Snapshot {
   threads: Thread[];
@@ -23,7 +23,7 @@ export interface Snapshot {
  * store and the files the worker wrote outside it. Returns what it saw;
  * throws an Error naming the first violation.
  */
-export async function verify(store: ThreadStore, dir: string): Promise<Snapshot> {
+export async function verify(store: ThreadStore, dir: string, kills: number): Promise<Snapshot> {
   const fail = (why: string): never => {
     throw new Error(`crash invariant violated: ${why}`);
   };
@@ -44,11 +44,15 @@ export async function verify(store: ThreadStore, dir: string): Promise<Snapshot>
   } while (cursor);
 
   // No acknowledged event is missing, moved or duplicated.
-  const acks = readJsonLines<EffectRecord>(join(dir, "acks.jsonl"));
+  // A kill can tear the ack line being written; that append was then never acknowledged to anyone.
+  const { records: acks, torn } = readJsonLines<{ thread: string; version: number; ids: string[] }>(
+    join(dir, "acks.jsonl"),
+  );
+  if (torn > kills) fail(`${torn} torn ack lines after ${kills} kills`);
   for (const ack of acks) {
     const t = threads.get(ack.thread) ?? fail(`acknowledged thread ${ack.thread} is missing`);
-    const version = Number(ack.step);
-    const ids = ack.intent.split(",").filter(Boolean);
+    const version = ack.version;
+    const ids = ack.ids;
     if (t.version < version) fail(`thread ${ack.thread}: acknowledged version ${version} but only ${t.version} stored`);
     ids.forEach((id, i) => {
       const at = version - ids.length + i;
@@ -64,7 +68,7 @@ export async function verify(store: ThreadStore, dir: string): Promise<Snapshot>
 
   // Side effects, counted outside the store: the non-idempotent deploy never ran twice,
   // and never ran without its `_started` marker having been durable first.
-  const effects = readJsonLines<EffectRecord>(join(dir, "effects.jsonl"));
+  const effects = readEffects(join(dir, "effects"));
   const deploys = effects.filter((e) => e.intent === "deploy_backend");
   const seen = new Set<string>();
   for (const e of deploys) {

@@ -1,8 +1,8 @@
 /**
  * The process the crash test kills with SIGKILL. It runs calculator and
  * deploybot threads on a store, acting as the human too (approving deploys,
- * deciding uncertain executions from the effects file), and writes one
- * fsynced ack line per append the store acknowledged.
+ * deciding uncertain executions from the effects directory), and logs one
+ * ack line per append the store acknowledged.
  *
  * usage: node worker.mjs <store spec> <dir> <work|finish> <life>
  */
@@ -11,17 +11,10 @@ import type { Agent } from "../../src/agent/agent.js";
 import { openStore } from "../../src/store/open.js";
 import { resumeStored, runStored, startStored } from "../../src/store/runner.js";
 import type { ThreadStore, ThreadSummary } from "../../src/store/types.js";
-import {
-  calculatorAgent,
-  deploybotAgent,
-  type EffectRecord,
-  planningModel,
-  readJsonLines,
-  recordEffect,
-} from "./fixtures/agents.js";
+import { appendLine, calculatorAgent, deploybotAgent, planningModel, readEffects } from "./fixtures/agents.js";
 
 const [spec, dir, mode, life] = process.argv.slice(2) as [string, string, "work" | "finish", string];
-const effects = join(dir, "effects.jsonl");
+const effects = join(dir, "effects");
 const acks = join(dir, "acks.jsonl");
 const agents: Record<string, Agent> = { calculator: calculatorAgent(effects), deploybot: deploybotAgent(effects) };
 const model = planningModel();
@@ -32,8 +25,7 @@ const runOptions = { model, owner: `worker-${Math.floor(Number(life) / 10)}`, le
 /** Writes an ack line after every append the store confirmed (so the test knows what must never be lost). */
 function acking(store: ThreadStore): ThreadStore {
   // No fsync needed for acks: a SIGKILL loses no data the OS already has, and the store is the thing under test.
-  const ack = (t: string, v: number, ids: string[]) =>
-    recordEffect(acks, { thread: t, step: String(v), intent: ids.join(","), pid: process.pid }, false);
+  const ack = (t: string, v: number, ids: string[]) => appendLine(acks, { thread: t, version: v, ids });
   return new Proxy(store, {
     get(target, prop, receiver) {
       if (prop === "append") {
@@ -85,7 +77,7 @@ async function advance(store: ThreadStore, s: ThreadSummary): Promise<void> {
     );
   } else if (pending?.kind === "uncertain_execution") {
     // The human checks the outside world (the effects file) before deciding: never a blind re-run.
-    const ran = readJsonLines<EffectRecord>(effects).some((e) => e.thread === s.id && e.step === pending.stepId);
+    const ran = readEffects(effects).some((e) => e.thread === s.id && e.step === pending.stepId);
     const incoming = ran
       ? {
           type: `${pending.intent}_result`,

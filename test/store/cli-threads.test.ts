@@ -12,8 +12,12 @@ function capture(cwd: string) {
     out: "",
     err: "",
     cwd,
-    stdout: (t: string) => void (io.out += t),
-    stderr: (t: string) => void (io.err += t),
+    stdout: (t: string) => {
+      io.out += t;
+    },
+    stderr: (t: string) => {
+      io.err += t;
+    },
   };
   return io;
 }
@@ -25,7 +29,7 @@ describe("twelve threads", () => {
     dir = mkdtempSync(join(tmpdir(), "twelve-threads-cli-"));
     // The default store, exactly where `twelve run` puts it.
     const store = await openSqliteStore({ cwd: dir });
-    const agent = deploybotAgent(join(dir, "effects.jsonl"));
+    const agent = deploybotAgent(join(dir, "effects"));
     ids = [];
     for (const tag of ["v1", "v2", "v3"]) {
       ids.push(

@@ -7,7 +7,7 @@ import { resumeStored, startStored } from "../../src/store/runner.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
 import type { ThreadStore } from "../../src/store/types.js";
 import { threadState } from "../../src/thread/status.js";
-import { deploybotAgent, type EffectRecord, planningModel, readJsonLines } from "../crash/fixtures/agents.js";
+import { deploybotAgent, planningModel, readEffects } from "../crash/fixtures/agents.js";
 import { bundle, startWorker } from "../crash/harness.js";
 import { freshSchema, PG_URL, reportPgSkip } from "./pg-env.js";
 
@@ -37,9 +37,7 @@ function checkOneWinner(outcomes: Outcome[], effects: string, threadId: string) 
     expect(l.code).toBe("already_answered");
     expect(l.message).toMatch(/already answered/);
   }
-  const deploys = readJsonLines<EffectRecord>(effects).filter(
-    (e) => e.thread === threadId && e.intent === "deploy_backend",
-  );
+  const deploys = readEffects(effects).filter((e) => e.thread === threadId && e.intent === "deploy_backend");
   expect(deploys).toHaveLength(1);
 }
 
@@ -55,7 +53,7 @@ describe("50 concurrent resumes of one paused thread", () => {
   it("SQLite, 5 processes × 10 database handles: exactly one approval wins and the deploy runs once", async () => {
     const dir = mkdtempSync(join(tmpdir(), "twelve-race-"));
     const path = join(dir, "twelve.db");
-    const effects = join(dir, "effects.jsonl");
+    const effects = join(dir, "effects");
     const worker = await bundle("../store/resume-worker.ts", "resume-worker");
     const store = await openSqliteStore({ path });
     try {
@@ -84,7 +82,7 @@ describe("50 concurrent resumes of one paused thread", () => {
 
   it("SQLite: 50 duplicate deliveries with one idempotency key append once and run once", async () => {
     const dir = mkdtempSync(join(tmpdir(), "twelve-dup-"));
-    const effects = join(dir, "effects.jsonl");
+    const effects = join(dir, "effects");
     const path = join(dir, "twelve.db");
     const store = await openSqliteStore({ path });
     const handles = await Promise.all(Array.from({ length: 50 }, () => openSqliteStore({ path })));
@@ -104,7 +102,7 @@ describe("50 concurrent resumes of one paused thread", () => {
       );
       expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
       expect(results.filter((r) => r.duplicate)).toHaveLength(49);
-      expect(readJsonLines<EffectRecord>(effects).filter((e) => e.intent === "deploy_backend")).toHaveLength(1);
+      expect(readEffects(effects).filter((e) => e.intent === "deploy_backend")).toHaveLength(1);
       await checkStoredThread(store, thread.id);
     } finally {
       for (const h of handles) await h.close();
@@ -118,7 +116,7 @@ if (!reportPgSkip("50 concurrent resumes: PostgreSQL")) {
   describe("50 concurrent resumes of one paused thread: PostgreSQL", () => {
     it("50 separate clients: exactly one approval wins and the deploy runs once", async () => {
       const dir = mkdtempSync(join(tmpdir(), "twelve-race-pg-"));
-      const effects = join(dir, "effects.jsonl");
+      const effects = join(dir, "effects");
       const schema = freshSchema("race");
       const url = PG_URL as string;
       const store = await openPostgresStore({ url, schema });

@@ -4,7 +4,7 @@
  * stdin, then resumes through every handle at once and prints one JSON line
  * per attempt: {ok, duplicate?, code?, message?}.
  *
- * usage: node resume-worker.mjs <store spec> <thread id> <step id> <effects file> <handles>
+ * usage: node resume-worker.mjs <store spec> <thread id> <step id> <effects dir> <handles>
  */
 import { createInterface } from "node:readline";
 import { openStore } from "../../src/store/open.js";

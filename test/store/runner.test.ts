@@ -10,13 +10,7 @@ import { openSqliteStore } from "../../src/store/sqlite/index.js";
 import type { ThreadStore } from "../../src/store/types.js";
 import { makeEvent, defaultRuntime as rt } from "../../src/thread/event.js";
 import { threadState } from "../../src/thread/status.js";
-import {
-  calculatorAgent,
-  deploybotAgent,
-  type EffectRecord,
-  planningModel,
-  readJsonLines,
-} from "../crash/fixtures/agents.js";
+import { calculatorAgent, deploybotAgent, planningModel, readEffects } from "../crash/fixtures/agents.js";
 
 const stores: Record<string, (dir: string) => Promise<ThreadStore>> = {
   memory: async () => new MemoryThreadStore(),
@@ -39,11 +33,11 @@ for (const [name, open] of Object.entries(stores)) {
     let store: ThreadStore;
     let effects: string;
     const model = planningModel();
-    const deploys = () => readJsonLines<EffectRecord>(effects).filter((e) => e.intent === "deploy_backend");
+    const deploys = () => readEffects(effects).filter((e) => e.intent === "deploy_backend");
 
     beforeEach(async () => {
       dir = mkdtempSync(join(tmpdir(), "twelve-runner-"));
-      effects = join(dir, "effects.jsonl");
+      effects = join(dir, "effects");
       store = await open(dir);
     });
     afterEach(async () => {
