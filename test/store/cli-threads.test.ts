@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -115,6 +115,21 @@ describe("twelve threads", () => {
     await twelve("archive", ids[2] as string);
     expect((await twelve("ls")).out).not.toContain(ids[2]);
     expect((await twelve("ls", "--archived")).out).toContain(`${ids[2]}`);
+  });
+
+  it("does not create a database just to look: no store yet means no threads", async () => {
+    const empty = mkdtempSync(join(tmpdir(), "twelve-threads-empty-"));
+    try {
+      const io = capture(empty);
+      expect(await threadsCommand(["ls"], io)).toBe(0);
+      expect(io.out).toContain("no threads");
+      const show = capture(empty);
+      expect(await threadsCommand(["show", "thr_x"], show)).toBe(2);
+      expect(show.err).toMatch(/\[thread_not_found\]/);
+      expect(existsSync(join(empty, ".twelve"))).toBe(false);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 
   it("names bad input: unknown ids, bad files, bad flags, bad stores", async () => {

@@ -1,9 +1,12 @@
 import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { isTwelveError, TwelveError } from "../../errors/index.js";
+import { MemoryThreadStore } from "../../store/memory.js";
 import { openStore } from "../../store/open.js";
+import { DEFAULT_SQLITE_PATH } from "../../store/sqlite/store.js";
 import type { ListFilter, ThreadStore, ThreadSummary } from "../../store/types.js";
 import type { Event } from "../../thread/event.js";
 import { threadState } from "../../thread/status.js";
@@ -30,8 +33,11 @@ const PENDING = ["approval", "human_input", "external_result", "uncertain_execut
 export async function threadsCommand(argv: string[], io: ThreadsIO): Promise<number> {
   let exitCode: number = EXIT.ok;
   let store: ThreadStore | undefined;
-  const getStore = async (opts: { store?: string }) => {
-    store ??= await openStore(opts.store ?? cli.opts().store ?? io.env?.TWELVE_STORE, { cwd: io.cwd });
+  const getStore = async (opts: { store?: string }, create = false) => {
+    const spec = opts.store ?? cli.opts().store ?? io.env?.TWELVE_STORE;
+    // Looking at threads must not create a database as a side effect: with no store yet there are none.
+    if (!spec && !create && !existsSync(resolve(io.cwd, DEFAULT_SQLITE_PATH))) store ??= new MemoryThreadStore();
+    store ??= await openStore(spec, { cwd: io.cwd });
     return store;
   };
   const storeOption = () => new Option("--store <spec>", "SQLite file, sqlite:<path> or postgres:// URL");
@@ -161,7 +167,7 @@ export async function threadsCommand(argv: string[], io: ThreadsIO): Promise<num
           isTwelveError(error) && typeof error.details?.path === "string" ? ` (at ${error.details.path})` : "";
         throw new TwelveError("invalid_thread", `thread file ${file}: ${(error as Error).message}${where}`);
       }
-      const s = await getStore(opts);
+      const s = await getStore(opts, true);
       const stored = await s.create(thread, opts.id ? { id: opts.id } : {});
       out(`imported ${file} → ${stored.id} (${stored.version} events, ${threadState(stored).status})`);
     });
