@@ -17,6 +17,9 @@ const validStep = fc.constantFrom(...allIntents).chain(({ set, intent }) =>
   })),
 );
 
+/** Long sweeps need more than vitest's default 30 s per test. */
+const longRun = process.env.PARSE_PROPERTY_RUNS ? 1_800_000 : undefined;
+
 /** Default run counts; `PARSE_PROPERTY_RUNS=20000` runs every property that many times. */
 function runs(fallback: number): number {
   const wanted = Number(process.env.PARSE_PROPERTY_RUNS);
@@ -125,88 +128,108 @@ function render(step: Record<string, unknown>, p: Perturbation): string {
 }
 
 describe("parseStep properties", () => {
-  it("a valid step serialized as plain JSON parses back with no repairs", () => {
-    fc.assert(
-      fc.property(validStep, ({ set, step, expected }) => {
-        const parsed = parseStep(JSON.stringify(step), intentsOf(set));
-        expect(parsed.value).toEqual(expected);
-        expect(parsed.repairs).toEqual([]);
-      }),
-      { numRuns: runs(400) },
-    );
-  });
+  it(
+    "a valid step serialized as plain JSON parses back with no repairs",
+    () => {
+      fc.assert(
+        fc.property(validStep, ({ set, step, expected }) => {
+          const parsed = parseStep(JSON.stringify(step), intentsOf(set));
+          expect(parsed.value).toEqual(expected);
+          expect(parsed.repairs).toEqual([]);
+        }),
+        { numRuns: runs(400) },
+      );
+    },
+    longRun,
+  );
 
-  it("a valid step under recoverable perturbations parses back to the same value, reporting only those repairs", () => {
-    fc.assert(
-      fc.property(validStep, perturbation, ({ set, step, expected }, p) => {
-        const text = render(step, p);
-        const parsed = parseStep(text, intentsOf(set));
-        expect(parsed.value).toEqual(expected);
-        const allowed = allowedRepairs(p);
-        for (const repair of parsed.repairs) expect(allowed, JSON.stringify(repair)).toContain(repair.kind);
-      }),
-      { numRuns: runs(600) },
-    );
-  });
+  it(
+    "a valid step under recoverable perturbations parses back to the same value, reporting only those repairs",
+    () => {
+      fc.assert(
+        fc.property(validStep, perturbation, ({ set, step, expected }, p) => {
+          const text = render(step, p);
+          const parsed = parseStep(text, intentsOf(set));
+          expect(parsed.value).toEqual(expected);
+          const allowed = allowedRepairs(p);
+          for (const repair of parsed.repairs) expect(allowed, JSON.stringify(repair)).toContain(repair.kind);
+        }),
+        { numRuns: runs(600) },
+      );
+    },
+    longRun,
+  );
 
-  it("a valid step as native tool-call arguments (object or JSON string) parses back with no repairs", () => {
-    fc.assert(
-      fc.property(validStep, fc.boolean(), ({ set, step, expected }, asString) => {
-        const { intent, ...args } = step;
-        const parsed = parseToolCalls(
-          [{ id: "c1", name: intent, arguments: asString ? JSON.stringify(args) : args }],
-          intentsOf(set),
-        );
-        expect(parsed.value).toEqual(expected);
-        expect(parsed.repairs).toEqual([]);
-      }),
-      { numRuns: runs(300) },
-    );
-  });
+  it(
+    "a valid step as native tool-call arguments (object or JSON string) parses back with no repairs",
+    () => {
+      fc.assert(
+        fc.property(validStep, fc.boolean(), ({ set, step, expected }, asString) => {
+          const { intent, ...args } = step;
+          const parsed = parseToolCalls(
+            [{ id: "c1", name: intent, arguments: asString ? JSON.stringify(args) : args }],
+            intentsOf(set),
+          );
+          expect(parsed.value).toEqual(expected);
+          expect(parsed.repairs).toEqual([]);
+        }),
+        { numRuns: runs(300) },
+      );
+    },
+    longRun,
+  );
 
-  it("arbitrary text never throws anything but ParseError", () => {
-    const intents = schemas.calculator as AnyIntent[];
-    const junk = fc.oneof(
-      fc.string({ maxLength: 200 }),
-      fc.string({ unit: "binary", maxLength: 200 }),
-      fc.json().map((j) => j.slice(0, Math.max(1, j.length - 1))),
-      fc
-        .array(
-          fc.constantFrom("{", "}", "[", "]", '"', "'", ",", ":", "```", "\\", "/*", "//", "\n", "intent", "a", "1"),
-          {
-            maxLength: 80,
-          },
-        )
-        .map((parts) => parts.join("")),
-    );
-    fc.assert(
-      fc.property(junk, (text) => {
-        try {
-          parseStep(text, intents);
-        } catch (error) {
-          expect(error).toBeInstanceOf(ParseError);
-        }
-      }),
-      { numRuns: runs(1500) },
-    );
-  });
+  it(
+    "arbitrary text never throws anything but ParseError",
+    () => {
+      const intents = schemas.calculator as AnyIntent[];
+      const junk = fc.oneof(
+        fc.string({ maxLength: 200 }),
+        fc.string({ unit: "binary", maxLength: 200 }),
+        fc.json().map((j) => j.slice(0, Math.max(1, j.length - 1))),
+        fc
+          .array(
+            fc.constantFrom("{", "}", "[", "]", '"', "'", ",", ":", "```", "\\", "/*", "//", "\n", "intent", "a", "1"),
+            {
+              maxLength: 80,
+            },
+          )
+          .map((parts) => parts.join("")),
+      );
+      fc.assert(
+        fc.property(junk, (text) => {
+          try {
+            parseStep(text, intents);
+          } catch (error) {
+            expect(error).toBeInstanceOf(ParseError);
+          }
+        }),
+        { numRuns: runs(1500) },
+      );
+    },
+    longRun,
+  );
 
-  it("a valid answer cut at any point either parses to a valid step or throws ParseError", () => {
-    fc.assert(
-      fc.property(validStep, fc.double({ min: 0, max: 1, noNaN: true }), ({ set, step }, cut) => {
-        const full = JSON.stringify(step);
-        const text = full.slice(0, Math.floor(full.length * cut));
-        const intents = intentsOf(set);
-        try {
-          const parsed = parseStep(text, intents);
-          expect(intents.map((i) => i.name)).toContain(parsed.value.intent);
-        } catch (error) {
-          expect(error).toBeInstanceOf(ParseError);
-        }
-      }),
-      { numRuns: runs(500) },
-    );
-  });
+  it(
+    "a valid answer cut at any point either parses to a valid step or throws ParseError",
+    () => {
+      fc.assert(
+        fc.property(validStep, fc.double({ min: 0, max: 1, noNaN: true }), ({ set, step }, cut) => {
+          const full = JSON.stringify(step);
+          const text = full.slice(0, Math.floor(full.length * cut));
+          const intents = intentsOf(set);
+          try {
+            const parsed = parseStep(text, intents);
+            expect(intents.map((i) => i.name)).toContain(parsed.value.intent);
+          } catch (error) {
+            expect(error).toBeInstanceOf(ParseError);
+          }
+        }),
+        { numRuns: runs(500) },
+      );
+    },
+    longRun,
+  );
 });
 
 describe("parseStep on random schemas", () => {
@@ -220,31 +243,39 @@ describe("parseStep on random schemas", () => {
     })),
   );
 
-  it("never changes a valid value and reports no repairs, whatever the schema", () => {
-    fc.assert(
-      fc.property(schemaAndValue, ({ schema, args }) => {
-        const intents = [
-          defineIntent("target", schema, { description: "the intent under test" }),
-          defineIntent("other", z.object({ unrelated: z.string() }), { description: "another intent" }),
-        ];
-        const parsed = parseStep(JSON.stringify({ intent: "target", ...args }), intents);
-        expect(parsed.value).toEqual({ intent: "target", ...(schema.parse(args) as Record<string, unknown>) });
-        expect(parsed.repairs).toEqual([]);
-      }),
-      { numRuns: runs(400) },
-    );
-  });
+  it(
+    "never changes a valid value and reports no repairs, whatever the schema",
+    () => {
+      fc.assert(
+        fc.property(schemaAndValue, ({ schema, args }) => {
+          const intents = [
+            defineIntent("target", schema, { description: "the intent under test" }),
+            defineIntent("other", z.object({ unrelated: z.string() }), { description: "another intent" }),
+          ];
+          const parsed = parseStep(JSON.stringify({ intent: "target", ...args }), intents);
+          expect(parsed.value).toEqual({ intent: "target", ...(schema.parse(args) as Record<string, unknown>) });
+          expect(parsed.repairs).toEqual([]);
+        }),
+        { numRuns: runs(400) },
+      );
+    },
+    longRun,
+  );
 
-  it("recovers a valid value from a fenced, single-quoted, trailing-comma answer, whatever the schema", () => {
-    fc.assert(
-      fc.property(schemaAndValue, perturbation, ({ schema, args }, p) => {
-        const intents = [defineIntent("target", schema, { description: "the intent under test" })];
-        const parsed = parseStep(render({ intent: "target", ...args }, p), intents);
-        expect(parsed.value).toEqual({ intent: "target", ...(schema.parse(args) as Record<string, unknown>) });
-        const allowed = allowedRepairs(p);
-        for (const repair of parsed.repairs) expect(allowed, JSON.stringify(repair)).toContain(repair.kind);
-      }),
-      { numRuns: runs(400) },
-    );
-  });
+  it(
+    "recovers a valid value from a fenced, single-quoted, trailing-comma answer, whatever the schema",
+    () => {
+      fc.assert(
+        fc.property(schemaAndValue, perturbation, ({ schema, args }, p) => {
+          const intents = [defineIntent("target", schema, { description: "the intent under test" })];
+          const parsed = parseStep(render({ intent: "target", ...args }, p), intents);
+          expect(parsed.value).toEqual({ intent: "target", ...(schema.parse(args) as Record<string, unknown>) });
+          const allowed = allowedRepairs(p);
+          for (const repair of parsed.repairs) expect(allowed, JSON.stringify(repair)).toContain(repair.kind);
+        }),
+        { numRuns: runs(400) },
+      );
+    },
+    longRun,
+  );
 });
