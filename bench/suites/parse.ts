@@ -156,11 +156,13 @@ const big = {
 const bigClean = JSON.stringify(big);
 const bigMessy = `Here is the ticket:\n\`\`\`json\n${JSON.stringify({ ...big, priority: "URGENT", estimate_hours: "6" }, null, 2).replace(/\n}$/, ",\n}")}\n\`\`\``;
 
+/** `BENCH_PARSE_SCALE=0.1` for a quick run; 1 is what docs/benchmarks/parse.md reports. */
+const SCALE = Number(process.env.BENCH_PARSE_SCALE ?? 1);
 const inputs: { label: string; text: string; intents: AnyIntent[]; iterations: number }[] = [
-  { label: "300 B clean", text: smallClean, intents: deploy, iterations: 20_000 },
-  { label: "300 B messy", text: smallMessy, intents: deploy, iterations: 20_000 },
-  { label: "5 KB clean", text: bigClean, intents: rich, iterations: 5_000 },
-  { label: "5 KB messy", text: bigMessy, intents: rich, iterations: 5_000 },
+  { label: "300 B clean", text: smallClean, intents: deploy, iterations: Math.max(100, Math.round(20_000 * SCALE)) },
+  { label: "300 B messy", text: smallMessy, intents: deploy, iterations: Math.max(100, Math.round(20_000 * SCALE)) },
+  { label: "5 KB clean", text: bigClean, intents: rich, iterations: Math.max(100, Math.round(5_000 * SCALE)) },
+  { label: "5 KB messy", text: bigMessy, intents: rich, iterations: Math.max(100, Math.round(5_000 * SCALE)) },
 ];
 
 function quantile(sorted: number[], q: number): number {
