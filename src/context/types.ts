@@ -15,6 +15,10 @@ export interface RenderOptions {
   renderers?: Record<string, (event: Event) => string | null>;
   /** Cut result bodies longer than this many characters. Default 8000; `0` = never. */
   maxResultChars?: number;
+  /** Repeat `intent: <name>` inside a step's block (the tag already names it). Default false. */
+  intentField?: boolean;
+  /** Text between blocks (xmlYaml). Default one newline. */
+  separator?: string;
 }
 
 export function truncate(text: string, max: number): string {

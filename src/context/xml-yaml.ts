@@ -16,8 +16,9 @@ interface Memo {
 
 /**
  * The essay's format (factor 3): each event as `<type>` + YAML body +
- * `</type>`. Dense, readable, and about a third fewer tokens than chat
- * messages. Events are immutable, so each is rendered once; and a thread
+ * `</type>`; one-line bodies stay on the tag's line, and a step's block
+ * does not repeat its intent name. Dense and readable (docs/benchmarks.md
+ * has the token counts). Events are immutable, so each is rendered once; and a thread
  * that only grew since the last render is extended, not re-joined, which
  * keeps the cost of a turn flat as the thread gets long.
  */
@@ -25,6 +26,7 @@ export function xmlYaml(options: RenderOptions = {}): ContextRenderer {
   const blocks = new WeakMap<Event, string | null>();
   const memos = new WeakMap<Event, Memo>();
   const hideResolved = options.hideResolvedErrors ?? true;
+  const separator = options.separator ?? "\n";
 
   const block = (event: Event): string | null => {
     let b = blocks.get(event);
@@ -43,7 +45,7 @@ export function xmlYaml(options: RenderOptions = {}): ContextRenderer {
       if (b !== null) parts.push(b);
       if (event.type === "error") openErrors.add(errorIntent(event) ?? "*");
     }
-    return { length: events.length, last: events.at(-1), text: parts.join("\n\n"), openErrors };
+    return { length: events.length, last: events.at(-1), text: parts.join(separator), openErrors };
   };
 
   const extend = (memo: Memo, events: readonly Event[]): Memo | undefined => {
@@ -59,7 +61,7 @@ export function xmlYaml(options: RenderOptions = {}): ContextRenderer {
       if (event.meta?.kind === "started" || event.meta?.hidden) continue;
       if (event.type === "error") openErrors.add(errorIntent(event) ?? "*");
       const b = block(event);
-      if (b !== null) text = text === "" ? b : `${text}\n\n${b}`;
+      if (b !== null) text = text === "" ? b : `${text}${separator}${b}`;
     }
     return { length: events.length, last: events.at(-1), text, openErrors };
   };
@@ -81,11 +83,18 @@ export function renderBlock(event: Event, options: RenderOptions): string | null
   const custom = options.renderers?.[event.type];
   const body = custom ? custom(event) : yamlBody(event, options);
   if (body === null) return null;
+  if (!body.includes("\n")) return `<${event.type}>${body}</${event.type}>`;
   return `<${event.type}>\n${body}\n</${event.type}>`;
 }
 
 function yamlBody(event: Event, options: RenderOptions): string {
-  const data = options.redact === false ? event.data : redactValue(event.data, options.redact ?? {});
+  let data = options.redact === false ? event.data : redactValue(event.data, options.redact ?? {});
+  // The tag already names the intent: `<add>a: 1</add>`, not `<add>intent: add …</add>`.
+  const named = data && typeof data === "object" && (data as Record<string, unknown>).intent === event.type;
+  if (named && !options.intentField) {
+    const { intent: _named, ...args } = data as Record<string, unknown>;
+    data = Object.keys(args).length > 0 ? args : null;
+  }
   let body: string;
   if (typeof data === "string") body = data;
   else if (data === null || data === undefined) body = "";

@@ -395,7 +395,7 @@ describe("hooks", () => {
       "done_for_now",
     ]);
     expect(t.events[1]?.meta?.prefetch).toBe(true);
-    expect(model.calls[0]?.messages.at(-1)?.content).toContain("<account>\nplan: pro\n</account>");
+    expect(model.calls[0]?.messages.at(-1)?.content).toContain("<account>plan: pro</account>");
     expect(seen).toEqual(["add,add_started,add_result", "add,add_started,add_result", "done_for_now"]);
   });
 });

@@ -49,11 +49,15 @@ describe("xmlYaml (the essay's format)", () => {
     expect(xmlYaml()(sample())).toBe(
       [
         '<slack_message>\nfrom: "@alex"\nchannel: "#deployments"\ntext: deploy the backend\n</slack_message>',
-        "<list_git_tags>\nintent: list_git_tags\n</list_git_tags>",
+        "<list_git_tags></list_git_tags>",
         "<list_git_tags_result>\ntags:\n  - name: v1.2.3\n    commit: abc123\n</list_git_tags_result>",
-        "<deploy_backend>\nintent: deploy_backend\ntag: v1.2.3\n</deploy_backend>",
+        "<deploy_backend>tag: v1.2.3</deploy_backend>",
         "<approval>\napproved: false\nfeedback: frontend first\n</approval>",
-      ].join("\n\n"),
+      ].join("\n"),
+    );
+    // The essay's longer form, on request.
+    expect(xmlYaml({ intentField: true, separator: "\n\n" })(sample())).toContain(
+      "</list_git_tags_result>\n\n<deploy_backend>\nintent: deploy_backend\ntag: v1.2.3\n</deploy_backend>",
     );
   });
 
@@ -111,7 +115,7 @@ describe("xmlYaml (the essay's format)", () => {
     const text = render(thread);
     expect(text).not.toContain("hidden");
     expect(text).toContain("xxxxxxxxxx\n… [truncated 90 characters]");
-    expect(text).toContain("<user_message>\nsaid: hi\n</user_message>");
+    expect(text).toContain("<user_message>said: hi</user_message>");
     render(thread);
     render({ ...thread, events: [...thread.events] });
     expect(calls).toBe(1);

@@ -49,7 +49,7 @@ describe("models inside the agent loop (calculator example)", () => {
     const error = other.events.find((e) => e.type === "error");
     expect(error?.data).toMatchObject({ kind: "model", message: expect.stringContaining("replay_miss") });
     expect((error!.data as { message: string }).message).toContain(
-      'got "multiply 3 and 5", recorded "multiply 3 and 4, then divide',
+      'got "<user_message>multiply 3 and 5</user_message>", recorded "<user_message>multiply 3 and 4, then divide',
     );
   });
 
