@@ -208,21 +208,23 @@ export class PostgresThreadStore implements ThreadStore {
     return structuredClone(stored);
   }
 
-  /** One statement, so the row and its events come from one snapshot, in one round trip. */
+  /**
+   * One statement, so the row and its events come from one snapshot, in one
+   * round trip; the events arrive as one JSON array (one parse, not one per row).
+   */
   async #load(threadId: string): Promise<Thread | undefined> {
-    const cols = THREAD_COLUMNS.split(", ")
-      .map((c) => `t.${c}`)
-      .join(", ");
-    const { rows } = await this.pool.query<ThreadRow & { seq: number | null; body: unknown }>(
-      `SELECT ${cols}, e.seq, e.body FROM ${this.#t.threads} t
-       LEFT JOIN ${this.#t.events} e ON e.thread_id = t.id
-       WHERE t.id = $1 ORDER BY e.seq`,
+    const { rows } = await this.pool.query<ThreadRow & { events: [number, unknown][] | null }>(
+      `SELECT ${THREAD_COLUMNS},
+         (SELECT json_agg(json_build_array(e.seq, e.body) ORDER BY e.seq) FROM ${this.#t.events} e WHERE e.thread_id = t.id) AS events
+       FROM ${this.#t.threads} t WHERE t.id = $1`,
       [threadId],
     );
     const row = rows[0];
     if (!row) return undefined;
-    const bodies = row.seq === null ? [] : rows.map((r) => ({ seq: r.seq as number, body: r.body }));
-    return assembleThread(row, bodies);
+    return assembleThread(
+      row,
+      (row.events ?? []).map(([seq, body]) => ({ seq, body })),
+    );
   }
 
   async load(threadId: string): Promise<Thread> {
