@@ -57,9 +57,11 @@ export interface Agent {
   maxSteps: number;
   errors: ErrorPolicy;
   hooks: Hooks;
-  /** Derived once from the intents: what the model is told and given. */
+  /** Derived once from the intents: what the model is told and given, in the agent's output mode. */
   readonly outputSpec: OutputSpec;
   readonly outputFormat: string;
+  /** The same for another mode (a model or a run may override the agent's); computed once per mode. */
+  readonly outputFor: (mode: OutputMode) => { spec: OutputSpec; format: string };
 }
 
 export interface AgentConfig {
@@ -108,7 +110,17 @@ export function defineAgent(config: AgentConfig): Agent {
     throw new InvalidAgentError(`agent "${config.name}": maxSteps must be a positive integer`);
   }
   const output = config.output ?? "prompt";
-  const outputSpec: OutputSpec = { mode: output, tools: toolSpecs(intents), jsonSchema: stepJsonSchema(intents) };
+  const tools = toolSpecs(intents);
+  const jsonSchema = stepJsonSchema(intents);
+  const perMode = new Map<OutputMode, { spec: OutputSpec; format: string }>();
+  const outputFor = (mode: OutputMode) => {
+    let entry = perMode.get(mode);
+    if (!entry) {
+      entry = { spec: { mode, tools, jsonSchema }, format: outputFormatText(intents, mode) };
+      perMode.set(mode, entry);
+    }
+    return entry;
+  };
   return {
     name: config.name,
     instructions: config.instructions ?? "You are a helpful assistant. Work step by step towards the user's goal.",
@@ -124,14 +136,15 @@ export function defineAgent(config: AgentConfig): Agent {
       keepStack: config.errors?.keepStack ?? false,
     },
     hooks: config.hooks ?? {},
-    outputSpec,
-    outputFormat: outputFormatText(intents, output),
+    outputSpec: outputFor(output).spec,
+    outputFormat: outputFor(output).format,
+    outputFor,
   };
 }
 
 /** The exact messages the model would get for this thread: inspect or snapshot-test your prompt. */
-export function renderPrompt(agent: Agent, thread: Thread): Message[] {
-  return agent.prompt({ agent, thread, context: agent.context(thread), outputFormat: agent.outputFormat });
+export function renderPrompt(agent: Agent, thread: Thread, mode: OutputMode = agent.output): Message[] {
+  return agent.prompt({ agent, thread, context: agent.context(thread), outputFormat: agent.outputFor(mode).format });
 }
 
 export function findIntent(agent: Agent, name: string): AnyIntent | undefined {

@@ -1,7 +1,7 @@
 import { TwelveError } from "../errors/index.js";
 import { resolvePolicy } from "../intent/intent.js";
 import { type ParsedStep, ParseError, parseStep, parseToolCalls } from "../intent/parse/index.js";
-import type { GenerateResult, Model } from "../model/types.js";
+import type { GenerateResult, Model, OutputMode } from "../model/types.js";
 import { defaultRuntime, type Event, type EventMeta, makeEvent, type Runtime } from "../thread/event.js";
 import { consecutiveErrors, type NextAction, threadState } from "../thread/status.js";
 import { appendEvents, type Thread } from "../thread/thread.js";
@@ -15,6 +15,8 @@ export interface StepOptions {
    * (a store's append with the expected version). Returns the stored thread.
    */
   commit?: (thread: Thread, added: Event[]) => Promise<Thread>;
+  /** Output mode for this run, overriding the model's preference and the agent's. */
+  output?: OutputMode;
   /** Called for every appended event, in order (live display, tracing). */
   onEvent?: (event: Event, thread: Thread) => void;
   signal?: AbortSignal;
@@ -79,11 +81,12 @@ function needsPrefetch(thread: Thread): boolean {
 }
 
 async function callModel(agent: Agent, thread: Thread, options: StepOptions, runtime: Runtime): Promise<Thread> {
-  const messages = renderPrompt(agent, thread);
-  const modelMeta: EventMeta = { model: options.model.id, mode: agent.output };
+  const mode = options.output ?? options.model.outputMode ?? agent.output;
+  const messages = renderPrompt(agent, thread, mode);
+  const modelMeta: EventMeta = { model: options.model.id, mode };
   let result: GenerateResult;
   try {
-    result = await options.model.generate({ messages, output: agent.outputSpec, signal: options.signal });
+    result = await options.model.generate({ messages, output: agent.outputFor(mode).spec, signal: options.signal });
   } catch (error) {
     if (options.signal?.aborted) throw error;
     const code = error instanceof TwelveError ? error.code : "model_error";
@@ -94,6 +97,7 @@ async function callModel(agent: Agent, thread: Thread, options: StepOptions, run
   if (result.usage) modelMeta.usage = result.usage;
   if (result.latencyMs !== undefined) modelMeta.latencyMs = result.latencyMs;
   const raw = result.toolCalls?.length ? result.toolCalls : (result.text ?? "");
+  modelMeta.answer = result.toolCalls?.length ? "tool_calls" : "text";
 
   let parsed: ParsedStep;
   try {
@@ -104,7 +108,10 @@ async function callModel(agent: Agent, thread: Thread, options: StepOptions, run
     if (!(error instanceof ParseError)) throw error;
     const data: Record<string, unknown> = { kind: error.reason, message: error.message };
     if (error.intent) data.intent = error.intent;
-    const event = makeEvent(runtime, "error", data, { ...modelMeta, phase: "model", raw });
+    const meta: EventMeta = { ...modelMeta, phase: "model", raw };
+    if (error.issues.length > 0) meta.issues = error.issues;
+    if (error.tried.length > 0) meta.tried = error.tried;
+    const event = makeEvent(runtime, "error", data, meta);
     return afterError(agent, await append(thread, [event], options), options, runtime);
   }
 

@@ -67,5 +67,7 @@ export interface GenerateResult {
 export interface Model {
   /** e.g. `openai:gpt-4.1-mini`, `script:steps.json`. Recorded in meta. */
   readonly id: string;
+  /** The output mode this model works best in; overrides the agent's (a run's `output` option overrides both). */
+  readonly outputMode?: OutputMode;
   generate(request: GenerateRequest): Promise<GenerateResult>;
 }

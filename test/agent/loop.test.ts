@@ -439,3 +439,33 @@ describe("hooks and agent definitions fail clearly", () => {
     expect(defineAgent({ name: "x", intents: [asks] }).intents.map((i) => i.name)).toContain("ask");
   });
 });
+
+describe("output mode per run and per model", () => {
+  it("a run's output option overrides the model's preference, which overrides the agent's", async () => {
+    const { thread, runtime } = newThread();
+    const answer = { toolCalls: [{ id: "c1", name: "done_for_now", arguments: { message: "ok" } }] };
+    const prefersTools = Object.assign(scriptedModel([answer]), { outputMode: "tools" as const });
+    const t = await run(testAgent(), thread, { model: prefersTools, runtime });
+    expect(prefersTools.calls[0]?.output?.mode).toBe("tools");
+    expect(prefersTools.calls[0]?.messages[0]?.content).toContain("calling exactly one of the tools");
+    expect(t.events.at(-1)?.meta).toMatchObject({ mode: "tools", answer: "tool_calls" });
+    const forced = Object.assign(scriptedModel(['{"intent": "done_for_now", "message": "ok"}']), {
+      outputMode: "tools" as const,
+    });
+    const j = await run(testAgent(), thread, { model: forced, runtime, output: "json" });
+    expect(forced.calls[0]?.output?.mode).toBe("json");
+    expect(j.events.at(-1)?.meta).toMatchObject({ mode: "json", answer: "text" });
+  });
+
+  it("a parse error keeps what the parser tried and zod's issues in meta", async () => {
+    const { thread, runtime } = newThread();
+    const t = await run(testAgent(), thread, {
+      model: scriptedModel([
+        { intent: "add", a: "x", b: 1 },
+        { intent: "done_for_now", message: "x" },
+      ]),
+      runtime,
+    });
+    expect(t.events[1]?.meta?.issues).toEqual(expect.arrayContaining([expect.stringMatching(/^a: /)]));
+  });
+});
