@@ -79,10 +79,10 @@ describe("output modes through the agent loop", () => {
     expect(threadState(done).status).toBe("done");
     const error = done.events.find((e) => e.type === "error");
     expect(error?.data).toMatchObject({ kind: "invalid_arguments", intent: "multiply" });
-    expect((error?.data as { message: string }).message).toContain(
+    expect((error!.data as { message: string }).message).toContain(
       "a: Invalid input: expected number, received string",
     );
-    expect((error?.data as { message: string }).message).toContain('{ intent: "multiply"; a: number; b: number }');
+    expect((error!.data as { message: string }).message).toContain('{ intent: "multiply"; a: number; b: number }');
     expect(error?.meta).toMatchObject({ mode: "json", raw: '{"intent": "multiply", "a": "three", "b": 4}' });
 
     // The error is in the context of the next call, so the model can fix its answer.
@@ -141,7 +141,7 @@ describe("output modes through the agent loop", () => {
 
     const error = done.events.find((e) => e.type === "error");
     expect(error?.data).toMatchObject({ kind: "unknown_intent", intent: "launch_rocket" });
-    expect((error?.data as { message: string }).message).toContain(
+    expect((error!.data as { message: string }).message).toContain(
       "one of: multiply, divide, request_human_input, done_for_now",
     );
     expect(error?.meta).toMatchObject({ mode: "tools", phase: "model" });
