@@ -57,6 +57,8 @@ describe("calculator example", () => {
     ]);
     // The raw model text is kept, out of the model's sight.
     expect(done.events[1]?.meta?.raw).toContain("I'll multiply first.");
+    // An answer that is exactly the step is not stored twice.
+    expect(done.events[4]?.meta?.raw).toBeUndefined();
     expect(done.events[5]?.meta?.stepId).toBe(done.events[4]?.id);
   });
 

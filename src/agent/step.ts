@@ -119,7 +119,11 @@ async function callModel(agent: Agent, thread: Thread, options: StepOptions, run
   if (!intent) throw new TwelveError("unknown_intent", `parser returned unknown intent ${parsed.value.intent}`);
   const { intent: _name, ...args } = parsed.value;
   const policy = resolvePolicy(intent, args, thread);
-  const stepMeta: EventMeta = { ...modelMeta, kind: "step", intent: intent.name, policy, raw };
+  const stepMeta: EventMeta = { ...modelMeta, kind: "step", intent: intent.name, policy };
+  // Keep the raw answer only when it says more than the step itself (reasoning, repairs, odd shapes).
+  if (parsed.repairs.length > 0 || typeof raw !== "string" || raw.trim() !== JSON.stringify(parsed.value)) {
+    stepMeta.raw = raw;
+  }
   if (parsed.repairs.length > 0) stepMeta.repairs = parsed.repairs;
   const stepEvent = makeEvent(runtime, intent.name, parsed.value, stepMeta);
   if (policy !== "run") return append(thread, [stepEvent], options);
@@ -137,7 +141,9 @@ function startedEvent(
   args: Record<string, unknown>,
   idempotent: boolean,
 ) {
-  return makeEvent(runtime, `${intent}_started`, { arguments: args }, { kind: "started", stepId, intent, idempotent });
+  const meta: EventMeta = { kind: "started", stepId, intent };
+  if (idempotent) meta.idempotent = true;
+  return makeEvent(runtime, `${intent}_started`, { arguments: args }, meta);
 }
 
 /** Runs a step that is due without asking the model: approved, or recovered after a crash. */
