@@ -90,7 +90,9 @@ describe("twelve threads", () => {
 
     const dup = await twelve("import", "out/thread.json");
     expect(dup.code).toBe(2);
-    expect(dup.err).toMatch(/already exists in the store \[thread_exists\]/);
+    expect(dup.err).toMatch(
+      /already exists in the store; import it under another id with --id <newId> \[thread_exists\]/,
+    );
     const imported = await twelve("import", "out/thread.json", "--id", "thr_copy");
     expect(imported.out).toContain("thr_copy");
     expect(JSON.parse((await twelve("show", "thr_copy", "--json")).out).events).toEqual(file.events);

@@ -43,7 +43,7 @@ export async function threadsCommand(argv: string[], io: ThreadsIO): Promise<num
   const storeOption = () => new Option("--store <spec>", "SQLite file, sqlite:<path> or postgres:// URL");
   const out = (text: string) => io.stdout(text.endsWith("\n") ? text : `${text}\n`);
 
-  const cli = new Command("threads")
+  const cli = new Command("twelve threads")
     .description("List, inspect, fork, export and import stored threads")
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
@@ -168,7 +168,12 @@ export async function threadsCommand(argv: string[], io: ThreadsIO): Promise<num
         throw new TwelveError("invalid_thread", `thread file ${file}: ${(error as Error).message}${where}`);
       }
       const s = await getStore(opts, true);
-      const stored = await s.create(thread, opts.id ? { id: opts.id } : {});
+      const stored = await s.create(thread, opts.id ? { id: opts.id } : {}).catch((error: unknown) => {
+        if (isTwelveError(error) && error.code === "thread_exists") {
+          throw new TwelveError("thread_exists", `${error.message}; import it under another id with --id <newId>`);
+        }
+        throw error;
+      });
       out(`imported ${file} → ${stored.id} (${stored.version} events, ${threadState(stored).status})`);
     });
 
