@@ -32,8 +32,11 @@ export {
 } from "./intent/intent.js";
 export { type ParsedStep, ParseError, parseStep, parseToolCalls, type Repair } from "./intent/parse/index.js";
 export { renderIntentSchemas, stepJsonSchema, toolSpecs } from "./intent/schema-text.js";
-export { type ScriptedAnswer, type ScriptedModel, scriptedModel } from "./model/scripted.js";
-export type * from "./model/types.js";
+// Models: the interface, scripted/replay test doubles, resilience and one-string resolution.
+// Provider SDKs and node-llama-cpp load only when a model of theirs is resolved.
+export * from "./model/index.js";
+// Durable threads: the store interface, the memory store and openStore; drivers load on open.
+export * from "./store/index.js";
 export {
   deterministicRuntime,
   type Event,

@@ -30,6 +30,10 @@ export function program(): Command {
     .argument("[message]", "the user's message that starts the thread (or continues a finished one)")
     .option("-m, --model <spec>", "model to use, e.g. script:steps.json, replay:cassette.json (default: $TWELVE_MODEL)")
     .option("-t, --thread <id>", "resume the saved thread with this id")
+    .option(
+      "--store <spec>",
+      "thread store: SQLite file, sqlite:<path> or postgres:// URL (default: $TWELVE_STORE or .twelve/twelve.db)",
+    )
     .option("-y, --yes", "approve every approval request")
     .option("--approve", "approve the pending request once")
     .option("--reject <feedback>", "reject the pending request with feedback for the agent")
@@ -39,7 +43,7 @@ export function program(): Command {
     .addOption(new Option("--no-input", "never prompt; pause and print how to resume instead"))
     .addHelpText(
       "after",
-      "\nExit codes: 0 done, 1 the thread failed, 2 bad input or configuration, 3 paused awaiting an answer.\nThreads are saved under .twelve/ and can be resumed from any later process with --thread <id>.",
+      "\nExit codes: 0 done, 1 the thread failed, 2 bad input or configuration, 3 paused awaiting an answer.\nThreads are saved in the store (.twelve/twelve.db by default) and resume from any later process with --thread <id>.",
     )
     .action(async (agent: string, message: string | undefined, options) => {
       process.exitCode = await runCommand(agent, message, options, io());

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 
-const HEAVY = ["openai", "@anthropic-ai/sdk", "node-llama-cpp", "ai"];
+const HEAVY = ["openai", "@anthropic-ai/sdk", "node-llama-cpp", "ai", "better-sqlite3", "pg"];
 
 /** Every package a module loads eagerly: static value imports, followed through relative files; `import type` and `import()` are skipped. */
 function eagerPackages(entry: string, seen = new Set<string>(), found = new Set<string>()): Set<string> {
@@ -38,6 +38,20 @@ describe("heavy dependencies load lazily", () => {
       const packages = eagerPackages(join(root, entry));
       expect(
         [...packages].filter((p) => HEAVY.includes(p)),
+        entry,
+      ).toEqual([]);
+    }
+  });
+
+  it("the core entry loads nothing beyond its three small dependencies and Node's own modules", () => {
+    const packages = [...eagerPackages(join(root, "../index.ts"))].filter((p) => !p.startsWith("node:"));
+    expect(packages.sort()).toEqual(["jsonrepair", "yaml", "zod"]);
+  });
+
+  it("stores load their drivers only when opened", () => {
+    for (const entry of ["../store/index.ts", "../store/open.ts"]) {
+      expect(
+        [...eagerPackages(join(root, entry))].filter((p) => HEAVY.includes(p)),
         entry,
       ).toEqual([]);
     }
