@@ -17,6 +17,8 @@ export interface StepOptions {
   commit?: (thread: Thread, added: Event[]) => Promise<Thread>;
   /** Output mode for this run, overriding the model's preference and the agent's. */
   output?: OutputMode;
+  /** Text deltas of each model answer as they stream in (adapters that can stream call it). */
+  onText?: (delta: string) => void;
   /** Called for every appended event, in order (live display, tracing). */
   onEvent?: (event: Event, thread: Thread) => void;
   signal?: AbortSignal;
@@ -86,7 +88,12 @@ async function callModel(agent: Agent, thread: Thread, options: StepOptions, run
   const modelMeta: EventMeta = { model: options.model.id, mode };
   let result: GenerateResult;
   try {
-    result = await options.model.generate({ messages, output: agent.outputFor(mode).spec, signal: options.signal });
+    result = await options.model.generate({
+      messages,
+      output: agent.outputFor(mode).spec,
+      signal: options.signal,
+      ...(options.onText && { onText: options.onText }),
+    });
   } catch (error) {
     if (options.signal?.aborted) throw error;
     const code = error instanceof TwelveError ? error.code : "model_error";

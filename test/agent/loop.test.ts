@@ -469,3 +469,19 @@ describe("output mode per run and per model", () => {
     expect(t.events[1]?.meta?.issues).toEqual(expect.arrayContaining([expect.stringMatching(/^a: /)]));
   });
 });
+
+describe("streaming", () => {
+  it("passes the run's onText to the model so answers can stream", async () => {
+    const { thread, runtime } = newThread();
+    const deltas: string[] = [];
+    const model = scriptedModel([
+      (request) => {
+        for (const piece of ['{"intent": "done_for_now", ', '"message": "hi"}']) request.onText?.(piece);
+        return '{"intent": "done_for_now", "message": "hi"}';
+      },
+    ]);
+    const t = await run(testAgent(), thread, { model, runtime, onText: (d) => deltas.push(d) });
+    expect(deltas.join("")).toBe('{"intent": "done_for_now", "message": "hi"}');
+    expect(threadState(t).status).toBe("done");
+  });
+});
