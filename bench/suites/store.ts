@@ -20,14 +20,17 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import pg from "pg";
 import { MemoryThreadStore } from "../../src/store/memory.js";
 import { openPostgresStore, type PostgresThreadStore } from "../../src/store/postgres/index.js";
+import { loadSqliteDriver } from "../../src/store/sqlite/driver.js";
 import { openSqliteStore, type SqliteThreadStore } from "../../src/store/sqlite/index.js";
 import type { ThreadStore } from "../../src/store/types.js";
 import type { Event } from "../../src/thread/event.js";
 import { createThread, parseThread, type Thread } from "../../src/thread/thread.js";
+
+// The same driver the store uses (better-sqlite3 13 on Node 22+, 12 on Node 20).
+const Database = await loadSqliteDriver();
 
 const QUICK = process.env.BENCH_STORE_QUICK === "1";
 const PG_URL = process.env.TWELVE_BENCH_DATABASE_URL ?? process.env.TWELVE_TEST_DATABASE_URL;

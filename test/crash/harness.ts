@@ -25,7 +25,7 @@ export async function bundle(entry: string, name: string): Promise<string> {
     format: "esm",
     target: "node20",
     // Native and driver packages stay external; everything else is inlined so start-up reads one file.
-    external: ["better-sqlite3", "pg"],
+    external: ["better-sqlite3", "better-sqlite3-13", "pg"],
     // CommonJS dependencies bundled into ESM need a real `require` for node builtins.
     banner: {
       js: 'import { createRequire as __twelveRequire } from "node:module"; const require = __twelveRequire(import.meta.url);',

@@ -1,15 +1,18 @@
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TwelveError } from "../../src/errors/index.js";
 import { openPostgresStore, PG_MIGRATIONS } from "../../src/store/postgres/index.js";
+import { loadSqliteDriver } from "../../src/store/sqlite/driver.js";
 import { openSqliteStore, SQLITE_MIGRATIONS } from "../../src/store/sqlite/index.js";
 import type { ThreadStore } from "../../src/store/types.js";
 import { createThread } from "../../src/thread/thread.js";
 import { freshSchema, PG_URL, reportPgSkip } from "./pg-env.js";
+
+// The same driver the store uses (better-sqlite3 13 on Node 22+, 12 on Node 20).
+const Database = await loadSqliteDriver();
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
 

@@ -1,2 +1,3 @@
+export { loadSqliteDriver, type SqliteDriver } from "./driver.js";
 export { SQLITE_MIGRATIONS } from "./schema.js";
 export { DEFAULT_SQLITE_PATH, openSqliteStore, type SqliteStoreOptions, SqliteThreadStore } from "./store.js";

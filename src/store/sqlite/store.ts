@@ -37,6 +37,7 @@ import {
   type ThreadStore,
   type ThreadSummary,
 } from "../types.js";
+import { loadSqliteDriver } from "./driver.js";
 import { SQLITE_MIGRATIONS } from "./schema.js";
 
 type Database = BetterSqlite3.Database;
@@ -67,7 +68,7 @@ export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise
       : resolve(options.cwd ?? process.cwd(), options.path ?? DEFAULT_SQLITE_PATH);
   let Database: typeof BetterSqlite3;
   try {
-    Database = (await import("better-sqlite3")).default;
+    Database = await loadSqliteDriver();
   } catch (error) {
     throw new StoreInputError(
       "config_error",
