@@ -1,12 +1,11 @@
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { TwelveError } from "../errors/index.js";
 import { parseThread, type Thread } from "../thread/thread.js";
 
 /**
- * Threads as plain JSON files under `.twelve/threads/`. Writes go to a
- * temporary file first and are renamed into place, so a crash never leaves
- * a half-written thread.
+ * Threads saved as plain JSON files under `.twelve/threads/` by versions
+ * before the store; read once to move them into the store on resume.
  */
 export function threadFiles(root: string) {
   const dir = join(root, ".twelve", "threads");
@@ -17,13 +16,6 @@ export function threadFiles(root: string) {
   return {
     dir,
     pathOf,
-    async save(thread: Thread): Promise<void> {
-      await mkdir(dir, { recursive: true });
-      const path = pathOf(thread.id);
-      const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-      await writeFile(tmp, `${JSON.stringify(thread, null, 2)}\n`);
-      await rename(tmp, path);
-    },
     async load(id: string): Promise<Thread> {
       const path = pathOf(id);
       let text: string;
