@@ -98,6 +98,17 @@ export interface TargetCheck {
   met: boolean | undefined;
 }
 
+/**
+ * twelve's store against LangGraph's SqliteSaver: each one's default (twelve fsyncs before
+ * side effects and before returning; SQLite's default fsyncs every commit), then both
+ * fsyncing every commit, then neither.
+ */
+const SQLITE_PAIRS = [
+  ["twelve-sqlite", "langgraph-sqlite"],
+  ["twelve-sqlite-full", "langgraph-sqlite"],
+  ["twelve-sqlite-normal", "langgraph-sqlite-normal"],
+] as const;
+
 /** The issue's targets, as ratios measured in the same run. `met: undefined` = a contender is missing. */
 export function targets(rows: readonly Row[]): TargetCheck[] {
   const checks: TargetCheck[] = [];
@@ -131,10 +142,7 @@ export function targets(rows: readonly Row[]): TargetCheck[] {
       : { target: "twelve: per-turn cost flat in thread length", measured: "missing contender", met: undefined },
   );
 
-  for (const [store, peerStore] of [
-    ["twelve-sqlite", "langgraph-sqlite"],
-    ["twelve-sqlite-normal", "langgraph-sqlite-normal"],
-  ] as const) {
+  for (const [store, peerStore] of SQLITE_PAIRS) {
     for (const w of ["calc", "long"] as const) {
       const s = find(rows, store, w);
       const peer = fastestPeer(w);
@@ -176,11 +184,9 @@ export function targets(rows: readonly Row[]): TargetCheck[] {
       });
     }
   }
-  // The durable analogue: twelve's store against LangGraph's SqliteSaver, same synchronous mode.
-  for (const [store, peerStore] of [
-    ["twelve-sqlite", "langgraph-sqlite"],
-    ["twelve-sqlite-normal", "langgraph-sqlite-normal"],
-  ] as const) {
+  // The durable analogue: twelve's store against LangGraph's SqliteSaver, and the store's
+  // bytes against the RunState round trip (what an Agents SDK user persists at each pause).
+  for (const [store, peerStore] of [...SQLITE_PAIRS, ["twelve-sqlite", "openai-agents"] as const]) {
     const s = find(rows, store, "resume");
     const o = find(rows, peerStore, "resume");
     if (!s || !o) continue;

@@ -25,10 +25,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { countTokens } from "gpt-tokenizer/encoding/o200k_base";
-import {
-  encodeChat as encodeHarmonyChat,
-  type ChatMessage as HarmonyMessage,
-} from "gpt-tokenizer/encoding/o200k_harmony";
+import { encodeChat as encodeHarmonyChat } from "gpt-tokenizer/model/gpt-oss-20b";
 import {
   type Agent,
   approve,
@@ -66,6 +63,8 @@ export function messageTokens(messages: readonly Message[]): number {
   }
   return total;
 }
+
+type HarmonyMessage = Parameters<typeof encodeHarmonyChat>[0][number];
 
 /** The messages in OpenAI's harmony format (gpt-oss), as gpt-tokenizer's harmony encoder renders them. */
 export function harmonyTokens(messages: readonly Message[]): number {
