@@ -15,7 +15,7 @@ export { approve, externalResult, humanResponse, reject, startThread, userMessag
 export { defaultPrompt, outputFormatText } from "./agent/prompt.js";
 export { acceptEvent, resume } from "./agent/resume.js";
 export { type RunOptions, run } from "./agent/run.js";
-export { type StepOptions, step } from "./agent/step.js";
+export { type CommitHook, type StepOptions, step } from "./agent/step.js";
 export * from "./context/index.js";
 export * from "./errors/index.js";
 export {

@@ -8,6 +8,7 @@ export const CONTENDERS: Record<string, () => Promise<Contender>> = {
   handrolled: async () => (await import("./contenders/handrolled.js")).handRolled,
   twelve: async () => (await import("./contenders/twelve.js")).twelveMemory,
   "twelve-sqlite": async () => (await import("./contenders/twelve-sqlite.js")).twelveSqlite,
+  "twelve-sqlite-full": async () => (await import("./contenders/twelve-sqlite.js")).twelveSqliteFull,
   "twelve-sqlite-normal": async () => (await import("./contenders/twelve-sqlite.js")).twelveSqliteNormal,
   "openai-agents": async () => (await import("./contenders/openai-agents.js")).openaiAgents,
   "ai-sdk": async () => (await import("./contenders/ai-sdk.js")).aiSdk,
@@ -19,5 +20,5 @@ export const CONTENDERS: Record<string, () => Promise<Contender>> = {
 };
 
 /** twelve's own configurations, which `npm run bench` measures without the peers installed. */
-export const TWELVE_ONLY = ["handrolled", "twelve", "twelve-sqlite", "twelve-sqlite-normal"];
+export const TWELVE_ONLY = ["handrolled", "twelve", "twelve-sqlite", "twelve-sqlite-full", "twelve-sqlite-normal"];
 export const ALL = Object.keys(CONTENDERS);

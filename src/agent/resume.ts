@@ -142,7 +142,8 @@ export async function resume(agent: Agent, thread: Thread, incoming: NewEvent, o
   if (key && thread.events.some((e) => e.meta?.idempotencyKey === key)) return thread;
   const event = acceptEvent(agent, thread, incoming, options);
   const next = appendEvents(thread, [event]);
-  const stored = options.commit ? await options.commit(next, [event]) : next;
+  // An answer from outside is acknowledged to whoever sent it: durable.
+  const stored = options.commit ? await options.commit(next, [event], true) : next;
   options.onEvent?.(event, stored);
   return run(agent, stored, options);
 }

@@ -2,7 +2,7 @@ import { defaultRuntime, makeEvent, type Runtime } from "../thread/event.js";
 import { threadState } from "../thread/status.js";
 import { appendEvents, type Thread } from "../thread/thread.js";
 import type { Agent } from "./agent.js";
-import { type StepOptions, step } from "./step.js";
+import { IN_LOOP, type StepOptions, step } from "./step.js";
 
 export interface RunOptions extends StepOptions {
   /** Overrides the agent's step budget for this run. */
@@ -27,11 +27,12 @@ export async function run(agent: Agent, thread: Thread, options: RunOptions): Pr
         message: `stopped after ${budget} steps without finishing (step budget)`,
       });
       const next = appendEvents(current, [failed]);
-      current = options.commit ? await options.commit(next, [failed]) : next;
+      // Control returns to the caller: durable.
+      current = options.commit ? await options.commit(next, [failed], true) : next;
       options.onEvent?.(failed, current);
       break;
     }
-    current = await step(agent, current, { ...options, runtime });
+    current = await step(agent, current, { ...options, runtime, [IN_LOOP]: true });
     steps++;
   }
   return current;

@@ -7,14 +7,33 @@ import { consecutiveErrors, type NextAction, threadState } from "../thread/statu
 import { appendEvents, type Thread } from "../thread/thread.js";
 import { type Agent, findIntent, type NewEvent, renderPrompt } from "./agent.js";
 
+/**
+ * Persists a batch of appended events (a store's append with the expected
+ * version) and returns the stored thread. `durable` says whether the batch
+ * must survive power loss before the loop goes on: true when a side effect
+ * follows (the batch holding a `_started` marker, committed before the
+ * handler runs) or when control returns to the caller right after (a pause
+ * for an approval, a human or an async result; done; failed; the step
+ * budget exhausted; a standalone `step()`); false only for a batch the loop
+ * continues past with no side effect in between (a handler's result, an
+ * error it retries after). A process crash must never lose either kind; see
+ * docs/stores.md ("Durability").
+ */
+export type CommitHook = (thread: Thread, added: Event[], durable: boolean) => Promise<Thread>;
+
+/** Set by `run()` on the options it passes to `step()`: the loop continues past a still-running thread. */
+export const IN_LOOP: unique symbol = Symbol("twelve.inLoop");
+
 export interface StepOptions {
   model: Model;
   runtime?: Runtime;
   /**
    * Persists appended events before anything with side effects happens
    * (a store's append with the expected version). Returns the stored thread.
+   * The third argument says whether this batch must be durable against power
+   * loss before the loop proceeds (see CommitHook).
    */
-  commit?: (thread: Thread, added: Event[]) => Promise<Thread>;
+  commit?: CommitHook;
   /** Output mode for this run, overriding the model's preference and the agent's. */
   output?: OutputMode;
   /** Text deltas of each model answer as they stream in (adapters that can stream call it). */
@@ -22,13 +41,29 @@ export interface StepOptions {
   /** Called for every appended event, in order (live display, tracing). */
   onEvent?: (event: Event, thread: Thread) => void;
   signal?: AbortSignal;
+  /** Internal: set by run(), never by callers. */
+  [IN_LOOP]?: boolean;
+}
+
+/**
+ * Whether a batch must be durable before the loop proceeds. Non-durable only
+ * inside run()'s loop, for a batch without a `_started` marker after which
+ * the thread is still running (the loop goes on to the model or the next
+ * step). Everything else — and anything the loop cannot classify — is durable.
+ */
+export function commitIsDurable(next: Thread, added: readonly Event[], inLoop: boolean): boolean {
+  if (!inLoop) return true;
+  if (added.some((e) => e.meta?.kind === "started")) return true;
+  return threadState(next).status !== "running";
 }
 
 /** Appends events through the commit hook; every state change goes through here. */
 async function append(thread: Thread, added: Event[], options: StepOptions): Promise<Thread> {
   if (added.length === 0) return thread;
   const next = appendEvents(thread, added);
-  const stored = options.commit ? await options.commit(next, added) : next;
+  const stored = options.commit
+    ? await options.commit(next, added, commitIsDurable(next, added, options[IN_LOOP] === true))
+    : next;
   if (options.onEvent) for (const e of added) options.onEvent(e, stored);
   return stored;
 }

@@ -12,12 +12,15 @@ import { DEFAULT_LEASE_TTL_MS, type Lease, type ThreadStore } from "./types.js";
  * The agent loop's `commit` hook backed by a store: every batch of events is
  * appended at the version it was based on, before the loop does anything
  * with side effects. A stale version throws VersionConflictError, which
- * stops the loop: someone else moved the thread on.
+ * stops the loop: someone else moved the thread on. The loop's `durable`
+ * flag goes to the store (default true when a caller leaves it out).
  */
-export function storeCommit(store: ThreadStore): (thread: Thread, added: Event[]) => Promise<Thread> {
-  return async (thread, added) => {
+export function storeCommit(
+  store: ThreadStore,
+): (thread: Thread, added: Event[], durable?: boolean) => Promise<Thread> {
+  return async (thread: Thread, added: Event[], durable = true) => {
     if (added.length === 0) return thread;
-    const result = await store.append(thread.id, added, { expectedVersion: thread.version - added.length });
+    const result = await store.append(thread.id, added, { expectedVersion: thread.version - added.length, durable });
     return result.version === thread.version ? thread : store.load(thread.id);
   };
 }

@@ -35,6 +35,14 @@ export interface AppendOptions {
    * Scoped to the thread.
    */
   idempotencyKey?: string;
+  /**
+   * Whether the append must survive power loss before it returns (default
+   * true). Every append survives a process crash; `durable: false` lets a
+   * store skip the flush to stable storage for a batch the agent loop
+   * continues past (see the loop's CommitHook), because the next durable
+   * append flushes it too. Stores that cannot tell the difference ignore it.
+   */
+  durable?: boolean;
 }
 
 export interface AppendResult {

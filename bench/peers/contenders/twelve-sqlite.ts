@@ -1,11 +1,11 @@
-// twelve with every event committed to its SQLite store (a real file, WAL, synchronous=FULL)
-// through the loop's `commit` hook, before anything with side effects runs. "resume" drops
-// the thread from memory at every pause and loads it back from the store by id.
+// twelve with every event committed to its SQLite store (a real file, WAL) through the loop's
+// `commit` hook, before anything with side effects runs. "resume" drops the thread from memory
+// at every pause and loads it back from the store by id.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { approve, type Event, resume, run, type Thread, threadState } from "../../../src/index.js";
-import { openSqliteStore } from "../../../src/store/sqlite/index.js";
+import { openSqliteStore, type SqliteSynchronous } from "../../../src/store/sqlite/index.js";
 import type { Contender, Runner, RunOutcome } from "../contender.js";
 import { utf8Bytes } from "../contender.js";
 import type { Meter } from "../meter.js";
@@ -13,10 +13,12 @@ import { WORKLOADS, type WorkloadName } from "../workload.js";
 import { benchAgent, benchModel, finalText, newThread } from "./twelve.js";
 
 /**
- * `full` is the store's default (fsync of the WAL on every commit: survives power loss);
- * `normal` survives a process crash and shows the store's cost without the disk's fsync latency.
+ * `barrier` is the store's default: every commit reaches the WAL, and the WAL is fsynced for the
+ * commits the loop flags durable (before a side effect, at a pause, at the end) — a handler's
+ * result the loop continues past is not. `full` fsyncs every commit; `normal` never does (it
+ * survives a process crash and shows the store's cost without the disk's fsync latency).
  */
-function makeContender(id: string, label: string, synchronous: "full" | "normal"): Contender {
+function makeContender(id: string, label: string, synchronous: SqliteSynchronous | undefined): Contender {
   return {
     id,
     label,
@@ -26,10 +28,14 @@ function makeContender(id: string, label: string, synchronous: "full" | "normal"
       const agent = benchAgent(meter, workload.approval);
       const model = benchModel(meter);
       const dir = mkdtempSync(join(tmpdir(), "bench-twelve-"));
-      const store = await openSqliteStore({ path: join(dir, "twelve.db"), synchronous });
-      // The loop's commit hook: append at the version the batch was based on (optimistic concurrency).
-      const commit = async (thread: Thread, added: Event[]): Promise<Thread> => {
-        await store.append(thread.id, added, { expectedVersion: thread.version - added.length });
+      const store = await openSqliteStore({
+        path: join(dir, "twelve.db"),
+        ...(synchronous !== undefined ? { synchronous } : {}),
+      });
+      // The loop's commit hook: append at the version the batch was based on (optimistic
+      // concurrency), passing on whether the loop needs this batch durable before it proceeds.
+      const commit = async (thread: Thread, added: Event[], durable: boolean): Promise<Thread> => {
+        await store.append(thread.id, added, { expectedVersion: thread.version - added.length, durable });
         return thread;
       };
       const bytesStored = (threadId: string): number => {
@@ -65,5 +71,7 @@ function makeContender(id: string, label: string, synchronous: "full" | "normal"
   };
 }
 
-export const twelveSqlite = makeContender("twelve-sqlite", "twelve + SQLite store", "full");
+/** The store's default mode (`barrier`). */
+export const twelveSqlite = makeContender("twelve-sqlite", "twelve + SQLite (default: barrier)", undefined);
+export const twelveSqliteFull = makeContender("twelve-sqlite-full", "twelve + SQLite (sync=FULL)", "full");
 export const twelveSqliteNormal = makeContender("twelve-sqlite-normal", "twelve + SQLite (sync=NORMAL)", "normal");

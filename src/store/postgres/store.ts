@@ -53,6 +53,16 @@ const THREAD_COLUMNS =
 /** The database's clock, so leases and ordering agree across worker machines. */
 const NOW_MS = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
 
+/**
+ * `SET LOCAL synchronous_commit TO off` inside the append's own (single
+ * statement) transaction: the commit returns without waiting for its WAL
+ * flush. Evaluated on the UPDATE's row, before the commit reads the setting;
+ * `is_local` reverts it when the transaction ends, so it never leaks to the
+ * pooled connection. A later synchronous commit flushes the WAL up to itself,
+ * which includes this one.
+ */
+const ASYNC_COMMIT = ", set_config('synchronous_commit', 'off', true) AS async_commit";
+
 /** Connects, runs pending migrations, and returns the store. pg is loaded only here. */
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<PostgresThreadStore> {
   const schema = options.schema ?? "twelve";
@@ -256,6 +266,7 @@ export class PostgresThreadStore implements ThreadStore {
     const key = options.idempotencyKey ?? null;
     const copies = structuredClone([...events]);
     const expected = options.expectedVersion;
+    const durable = options.durable !== false;
     if (copies.length === 0) return this.#appendNothing(threadId, expected, key);
     // The step a batch answers was stored earlier and never changes, so it can be read before the write.
     const refId = referencedStepId(copies);
@@ -290,7 +301,7 @@ export class PostgresThreadStore implements ThreadStore {
            INSERT INTO ${this.#t.keys} (thread_id, key, from_version, count, created_ms)
            SELECT $1, $8, $2, $6, ${NOW_MS} FROM upd WHERE $8::text IS NOT NULL
          )
-         SELECT * FROM upd`,
+         SELECT *${durable ? "" : ASYNC_COMMIT} FROM upd`,
         [
           threadId,
           expected,

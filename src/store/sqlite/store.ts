@@ -47,13 +47,24 @@ export interface SqliteStoreOptions {
   path?: string;
   cwd?: string;
   /**
-   * `full` (default) fsyncs the WAL on every commit, so an acknowledged append
-   * survives power loss; `normal` survives process crashes only, and is faster.
+   * When commits are flushed to stable storage (fsync of the WAL). Every mode
+   * writes each commit to the WAL before it returns, so every mode survives a
+   * process crash.
+   * - `barrier` (default): appends flagged `durable` (the default; the loop
+   *   flags a batch before a side effect or before control returns to the
+   *   caller) are fsynced, which also makes every earlier commit durable;
+   *   other appends (a handler's result the loop continues past) are not.
+   *   Power loss can lose only non-durable appends since the last durable one.
+   * - `full`: fsync on every commit.
+   * - `normal`: never fsync on commit (only at checkpoints); power loss can
+   *   lose any recent commit.
    */
-  synchronous?: "full" | "normal";
+  synchronous?: SqliteSynchronous;
   /** How long a writer waits for another process's write lock; default 5000 ms. */
   busyTimeoutMs?: number;
 }
+
+export type SqliteSynchronous = "barrier" | "full" | "normal";
 
 export const DEFAULT_SQLITE_PATH = ".twelve/twelve.db";
 
@@ -62,6 +73,13 @@ const THREAD_COLUMNS =
 
 /** Opens (creating and migrating when needed) a SQLite thread store. better-sqlite3 is loaded only here. */
 export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise<SqliteThreadStore> {
+  const synchronous = options.synchronous ?? "barrier";
+  if (synchronous !== "barrier" && synchronous !== "full" && synchronous !== "normal") {
+    throw new StoreInputError(
+      "config_error",
+      `synchronous must be "barrier", "full" or "normal", got ${JSON.stringify(synchronous)}`,
+    );
+  }
   const path =
     options.path === ":memory:"
       ? ":memory:"
@@ -90,14 +108,14 @@ export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise
   try {
     guard(path, () => {
       db.pragma("journal_mode = WAL");
-      db.pragma(`synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
+      db.pragma(`synchronous = ${synchronous === "normal" ? "NORMAL" : "FULL"}`);
       migrate(db, path);
     });
   } catch (error) {
     db.close();
     throw error;
   }
-  return new SqliteThreadStore(db, path);
+  return new SqliteThreadStore(db, path, synchronous);
 }
 
 /**
@@ -177,13 +195,32 @@ export class SqliteThreadStore implements ThreadStore {
   readonly kind = "sqlite";
   readonly db: Database;
   readonly path: string;
+  readonly synchronous: SqliteSynchronous;
   #lastMs = 0;
   readonly #stmts: Map<string, BetterSqlite3.Statement>;
+  /** The connection's `PRAGMA synchronous` as last set by this store: 2 = FULL, 1 = NORMAL. */
+  #level: 1 | 2;
 
-  constructor(db: Database, path: string) {
+  constructor(db: Database, path: string, synchronous: SqliteSynchronous = "full") {
     this.db = db;
     this.path = path;
+    this.synchronous = synchronous;
+    this.#level = synchronous === "normal" ? 1 : 2;
     this.#stmts = new Map();
+  }
+
+  /**
+   * In `barrier` mode, sets the connection to fsync the next commit (FULL) or
+   * not (NORMAL), touching the pragma only when it changes. An fsync of the
+   * WAL makes every earlier frame in it durable too, so a durable commit is a
+   * barrier for the non-durable ones before it.
+   */
+  #durability(durable: boolean): void {
+    if (this.synchronous !== "barrier") return;
+    const level = durable ? 2 : 1;
+    if (level === this.#level) return;
+    this.db.pragma(`synchronous = ${durable ? "FULL" : "NORMAL"}`);
+    this.#level = level;
   }
 
   #stmt(sql: string): BetterSqlite3.Statement {
@@ -238,6 +275,7 @@ export class SqliteThreadStore implements ThreadStore {
       const stored: Thread = { ...thread, id, version: thread.events.length };
       const derived = deriveColumns(stored);
       const ms = this.#now();
+      this.#durability(true);
       this.db
         .transaction(() => {
           if (this.#row(id)) throw new ThreadExistsError(id);
@@ -311,6 +349,7 @@ export class SqliteThreadStore implements ThreadStore {
       validateExpectedVersion(options?.expectedVersion);
       validateEvents(events);
       const key = options.idempotencyKey;
+      this.#durability(options.durable !== false);
       // IMMEDIATE takes the write lock before reading the version, so check-then-insert is atomic across processes.
       return this.db
         .transaction((): AppendResult => {
@@ -427,6 +466,7 @@ export class SqliteThreadStore implements ThreadStore {
 
   archive(threadId: string): Promise<ThreadSummary> {
     return this.#run(() => {
+      this.#durability(true);
       this.#stmt("UPDATE twelve_threads SET archived_ms = ? WHERE id = ? AND archived_ms IS NULL").run(
         this.#now(),
         threadId,
@@ -439,6 +479,8 @@ export class SqliteThreadStore implements ThreadStore {
 
   acquireLease(threadId: string, options: LeaseOptions = {}): Promise<Lease> {
     return this.#run(() => {
+      // A lease is only worth something to a live process, and power loss ends them all: no fsync needed.
+      this.#durability(false);
       const owner = options.owner ?? `runner_${randomToken().slice(0, 8)}`;
       const token = randomToken();
       const now = Date.now();
@@ -458,6 +500,7 @@ export class SqliteThreadStore implements ThreadStore {
 
   renewLease(lease: Lease, ttlMs = DEFAULT_LEASE_TTL_MS): Promise<Lease> {
     return this.#run(() => {
+      this.#durability(false);
       const expires = Date.now() + ttlMs;
       const changed = this.#stmt("UPDATE twelve_threads SET lease_expires_ms = ? WHERE id = ? AND lease_token = ?").run(
         expires,
@@ -471,6 +514,7 @@ export class SqliteThreadStore implements ThreadStore {
 
   releaseLease(lease: Lease): Promise<void> {
     return this.#run(() => {
+      this.#durability(false);
       this.#stmt(
         "UPDATE twelve_threads SET lease_owner = NULL, lease_token = NULL, lease_expires_ms = NULL WHERE id = ? AND lease_token = ?",
       ).run(lease.threadId, lease.token);
