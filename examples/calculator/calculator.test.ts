@@ -73,9 +73,9 @@ describe("calculator example", () => {
     expect(threadState(t).status).toBe("awaiting_approval");
     t = await resume(calculator, t, reject("use 5 instead of 4"), { model, runtime });
     expect(threadState(t)).toMatchObject({ status: "awaiting_approval", pending: { arguments: { a: 3, b: 5 } } });
-    // The model saw the feedback in its context.
+    // The model saw the feedback in its context, folded into the rejected step.
     expect(model.calls[1]?.messages.at(-1)?.content).toContain(
-      "<approval>\napproved: false\nfeedback: use 5 instead of 4\n</approval>",
+      "<divide a=3 b=4><rejected>use 5 instead of 4</rejected></divide>",
     );
     t = await resume(calculator, t, approve(), { model, runtime });
     model.assertDone();

@@ -92,7 +92,7 @@ describe("deploybot example (real git repo, real shell commands)", () => {
     });
     // Pre-fetch (factor 13): the tags were in the very first prompt, no round trip spent on them.
     expect(model.calls[0]?.messages.at(-1)?.content).toContain(
-      `<list_git_tags_result>\ntags:\n  - name: v1.2.3\n    commit: ${tags[0]?.commit}`,
+      `<list_git_tags>\ntags:\n  - name: v1.2.3\n    commit: ${tags[0]?.commit}`,
     );
     // Nothing ran before a human decided.
     expect(await lines("order.log")).toEqual([]);
@@ -100,7 +100,7 @@ describe("deploybot example (real git repo, real shell commands)", () => {
     t = await resume(agent, t, reject("deploy the backend first"), { model, runtime });
     expect(threadState(t)).toMatchObject({ status: "awaiting_approval", pending: { intent: "deploy_backend" } });
     expect(model.calls[1]?.messages.at(-1)?.content).toContain(
-      "<approval>\napproved: false\nfeedback: deploy the backend first\n</approval>",
+      '<deploy_frontend tag="v1.2.3" environment="production"><rejected>deploy the backend first</rejected></deploy_frontend>',
     );
     expect(await lines("order.log")).toEqual([]);
 
@@ -163,10 +163,9 @@ describe("deploybot example (real git repo, real shell commands)", () => {
       message: "deploy_backend command exited with code 3: deploy service unreachable (503)",
     });
     expect(error?.meta?.stack).toBeUndefined();
-    // The model saw the error, compact, in its context.
+    // The model saw the error, compact, in its context: inside the step it is about, after the approval.
     expect(model.calls[1]?.messages.at(-1)?.content).toContain(
-      // (YAML quotes the message because it contains ": ")
-      '<error>\nkind: handler\nintent: deploy_backend\nmessage: "deploy_backend command exited with code 3: deploy service unreachable (503)"\n</error>',
+      '<deploy_backend tag="v1.2.2" environment="staging"><approved/><error>deploy_backend command exited with code 3: deploy service unreachable (503)</error></deploy_backend>',
     );
 
     t = await resume(agent, t, humanResponse("yes"), { model, runtime });

@@ -9,9 +9,11 @@ import { visibleEvents } from "./visible.js";
 
 /**
  * The thread as standard chat messages: steps become assistant tool calls,
- * and whatever answers a step (result, error, approval, human response)
- * becomes the tool message for that call, so every call is answered as
- * providers require. Other events are user messages.
+ * and what answers a step becomes the tool message for that call, so every
+ * call is answered as providers require: its result or error (an approval
+ * that let the step run only adds a line before it when it carries
+ * feedback or edited arguments), a rejection's feedback, or a human
+ * response. Other events are user messages.
  */
 export function chatMessages(options: RenderOptions = {}): ContextRenderer {
   return (thread: Thread) => {
@@ -25,10 +27,14 @@ export function chatMessages(options: RenderOptions = {}): ContextRenderer {
       const text = typeof data === "string" ? data : JSON.stringify(data);
       return e.meta?.kind === "result" ? truncate(text, options.maxResultChars ?? 8000) : text;
     };
+    /** What an approval that let the open step run adds before its result ("" for a plain approval). */
+    let approvedNote = "";
     const answer = (content: string) => {
       if (!open) return false;
-      messages.push({ role: "tool", toolCallId: open.id, name: open.meta?.intent ?? open.type, content });
+      const text = approvedNote === "" || content === "" ? approvedNote + content : `${approvedNote}\n${content}`;
+      messages.push({ role: "tool", toolCallId: open.id, name: open.meta?.intent ?? open.type, content: text });
       open = undefined;
+      approvedNote = "";
       return true;
     };
     for (const e of visibleEvents(thread.events, options.hideResolvedErrors ?? true)) {
@@ -44,6 +50,20 @@ export function chatMessages(options: RenderOptions = {}): ContextRenderer {
         open = e;
         continue;
       }
+      if (e.type === "approval" && open && !options.renderers?.approval) {
+        const data = (clean(e.data) ?? {}) as { approved?: unknown; feedback?: unknown; arguments?: unknown };
+        const feedback = typeof data.feedback === "string" && data.feedback !== "" ? `: ${data.feedback}` : "";
+        if (data.approved === true) {
+          // The step runs now: its result (or error) answers the call.
+          const edited = data.arguments ? ` with arguments ${JSON.stringify(data.arguments)}` : "";
+          approvedNote = edited || feedback ? `approved${edited}${feedback}` : "";
+          continue;
+        }
+        if (data.approved === false) {
+          answer(`rejected${feedback}`);
+          continue;
+        }
+      }
       const answers = e.meta?.kind === "result" || ["error", "approval", "human_response"].includes(e.type);
       if (answers && open) {
         const prefix = e.meta?.kind === "result" ? "" : `${e.type}: `;
@@ -58,6 +78,8 @@ export function chatMessages(options: RenderOptions = {}): ContextRenderer {
       const yaml = typeof data === "string" ? data : stringify(data ?? null, { lineWidth: 0 }).trimEnd();
       messages.push({ role: "user", content: `<${e.type}>\n${yaml}\n</${e.type}>` });
     }
+    // Approved but not run yet: the approval is all there is to say.
+    if (open && approvedNote !== "") answer("");
     return messages;
   };
 }

@@ -15,10 +15,24 @@ export interface RenderOptions {
   renderers?: Record<string, (event: Event) => string | null>;
   /** Cut result bodies longer than this many characters. Default 8000; `0` = never. */
   maxResultChars?: number;
-  /** Repeat `intent: <name>` inside a step's block (the tag already names it). Default false. */
+  /** Repeat the intent inside a step's element (`intent: add` / `intent="add"`; the tag already names it). Default false. */
   intentField?: boolean;
   /** Text between blocks (xmlYaml). Default one newline. */
   separator?: string;
+  /**
+   * xmlYaml: render a step and what answers it (result, error, approval,
+   * human response) as one element named after the intent:
+   * `<add a=1000 b=17>1017</add>`. `false`: one block per event, as
+   * `<add …/>` then `<add_result>1017</add_result>`. Default true.
+   */
+  fold?: boolean;
+  /**
+   * xmlYaml: a step's arguments as attributes with JSON values (`a=1000
+   * note="hi"`, the default) or as a YAML body (`<add>\na: 1000\n…</add>`,
+   * the essay's form). `"yaml"` needs the step's own block, so it implies
+   * `fold: false`.
+   */
+  args?: "attributes" | "yaml";
 }
 
 export function truncate(text: string, max: number): string {
