@@ -328,6 +328,60 @@ describe("json and chatMessages renderers", () => {
   });
 });
 
+describe("chatMessages approvals", () => {
+  it("the step's result answers an approved call; feedback or edits add a line; a rejection answers with its feedback", () => {
+    const rt = deterministicRuntime();
+    const step = (intent: string, args: object) =>
+      makeEvent(rt, intent, { intent, ...args }, { kind: "step", intent, policy: "approve" });
+    const plain = step("divide", { a: 12, b: 2 });
+    const edited = step("divide", { a: 3, b: 4 });
+    const failing = step("deploy", { tag: "v1" });
+    const pending = step("divide", { a: 1, b: 1 });
+    const events = [
+      makeEvent(rt, "user_message", "go"),
+      plain,
+      makeEvent(rt, "approval", { approved: true }, { stepId: plain.id }),
+      makeEvent(rt, "divide_started", {}, { kind: "started", stepId: plain.id, intent: "divide" }),
+      makeEvent(rt, "divide_result", 6, { kind: "result", stepId: plain.id, intent: "divide" }),
+      edited,
+      makeEvent(
+        rt,
+        "approval",
+        { approved: true, feedback: "b is 5", arguments: { a: 3, b: 5 } },
+        { stepId: edited.id },
+      ),
+      makeEvent(rt, "divide_result", 0.6, { kind: "result", stepId: edited.id, intent: "divide" }),
+      failing,
+      makeEvent(rt, "approval", { approved: true }, { stepId: failing.id }),
+      makeEvent(rt, "error", { kind: "handler", intent: "deploy", message: "exit 3" }, { stepId: failing.id }),
+      pending,
+      makeEvent(rt, "approval", { approved: true, feedback: "ok" }, { stepId: pending.id }),
+    ];
+    const m = chatMessages()(createThread("x", events)) as Exclude<ReturnType<ReturnType<typeof chatMessages>>, string>;
+    expect(m.map((x) => x.role)).toEqual([
+      "user",
+      "assistant",
+      "tool",
+      "assistant",
+      "tool",
+      "assistant",
+      "tool",
+      "assistant",
+      "tool",
+    ]);
+    expect(m.filter((x) => x.role === "tool").map((x) => [x.toolCallId, x.content])).toEqual([
+      [plain.id, "6"],
+      [edited.id, 'approved with arguments {"a":3,"b":5}: b is 5\n0.6'],
+      [failing.id, 'error: {"kind":"handler","intent":"deploy","message":"exit 3"}'],
+      [pending.id, "approved: ok"],
+    ]);
+    const rejected = chatMessages()(
+      createThread("x", [plain, makeEvent(rt, "approval", { approved: false }, { stepId: plain.id })]),
+    ) as Exclude<ReturnType<ReturnType<typeof chatMessages>>, string>;
+    expect(rejected[1]).toMatchObject({ role: "tool", toolCallId: plain.id, content: "rejected" });
+  });
+});
+
 describe("incremental rendering", () => {
   it("a growing thread renders exactly as a fresh render of the same events", async () => {
     const fc = (await import("fast-check")).default;
