@@ -251,11 +251,15 @@ export class SqliteThreadStore implements ThreadStore {
       | undefined;
   }
 
-  #insertEvents(threadId: string, from: number, events: readonly Event[]): void {
+  /** Inserts the events after `from`; returns the stored bodies. */
+  #insertEvents(threadId: string, from: number, events: readonly Event[]): string[] {
     const insert = this.#stmt("INSERT INTO twelve_events (thread_id, seq, id, type, body) VALUES (?, ?, ?, ?, ?)");
+    const bodies: string[] = [];
     for (const [i, e] of events.entries()) {
+      const body = eventJson(e);
+      bodies.push(body);
       try {
-        insert.run(threadId, from + i + 1, e.id, e.type, eventJson(e));
+        insert.run(threadId, from + i + 1, e.id, e.type, body);
       } catch (error) {
         if ((error as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") {
           throw new StoreInputError("invalid_event", `thread ${threadId} already has an event with id "${e.id}"`, {
@@ -266,6 +270,7 @@ export class SqliteThreadStore implements ThreadStore {
         throw error;
       }
     }
+    return bodies;
   }
 
   create(thread: Thread, options: CreateOptions = {}): Promise<Thread> {
@@ -348,67 +353,108 @@ export class SqliteThreadStore implements ThreadStore {
     return this.#run(() => {
       validateExpectedVersion(options?.expectedVersion);
       validateEvents(events);
-      const key = options.idempotencyKey;
       this.#durability(options.durable !== false);
       // IMMEDIATE takes the write lock before reading the version, so check-then-insert is atomic across processes.
-      return this.db
-        .transaction((): AppendResult => {
-          const row = this.#row(threadId);
-          if (!row) throw new ThreadNotFoundError(threadId);
-          const version = Number(row.version);
-          if (key !== undefined) {
-            const first = this.#stmt(
-              "SELECT from_version, count FROM twelve_idempotency WHERE thread_id = ? AND key = ?",
-            ).get(threadId, key) as { from_version: number; count: number } | undefined;
-            if (first) {
-              return {
-                version,
-                appended: this.#eventsBetween(threadId, first.from_version, first.count),
-                duplicate: true,
-                summary: rowToSummary(row),
-              };
-            }
-          }
-          if (row.archived_ms !== null) throw new ThreadArchivedError(threadId);
-          if (version !== options.expectedVersion)
-            throw new VersionConflictError(threadId, options.expectedVersion, version);
-          const copies = structuredClone([...events]);
-          if (copies.length > 0) {
-            this.#insertEvents(threadId, version, copies);
-            const refId = referencedStepId(copies);
-            const ref = refId
-              ? (this.#stmt("SELECT seq, body FROM twelve_events WHERE thread_id = ? AND id = ?").get(
-                  threadId,
-                  refId,
-                ) as { seq: number; body: string } | undefined)
-              : undefined;
-            const tail = stateTail(
-              { id: threadId, agent: row.agent, schemaVersion: Number(row.schema_version) },
-              copies,
-              ref ? parseEventBody(ref.body, threadId, ref.seq) : undefined,
-            );
-            const derived = deriveColumns(tail, row.channel);
-            this.#stmt(
-              "UPDATE twelve_threads SET status = ?, pending_kind = ?, pending = ?, version = ?, channel = ?, updated_ms = ? WHERE id = ?",
-            ).run(
-              derived.status,
-              derived.pendingKind,
-              derived.pending ? JSON.stringify(derived.pending) : null,
-              version + copies.length,
-              derived.channel,
-              this.#now(),
-              threadId,
-            );
-          }
-          if (key !== undefined) {
-            this.#stmt(
-              "INSERT INTO twelve_idempotency (thread_id, key, from_version, count, created_ms) VALUES (?, ?, ?, ?, ?)",
-            ).run(threadId, key, version, copies.length, Date.now());
-          }
-          const after = this.#row(threadId) as ThreadRow;
-          return { version: version + copies.length, appended: copies, duplicate: false, summary: rowToSummary(after) };
-        })
-        .immediate();
+      this.#appendTx ??= this.db.transaction(this.#appendIn.bind(this));
+      this.#pendingSteps = [];
+      const result = this.#appendTx.immediate(threadId, events, options);
+      for (const [k, body] of this.#pendingSteps) this.#recentSteps.set(k, body);
+      this.#pendingSteps = [];
+      // Bounded: the oldest entries go first (a Map iterates in insertion order).
+      for (const k of this.#recentSteps.keys()) {
+        if (this.#recentSteps.size <= 256) break;
+        this.#recentSteps.delete(k);
+      }
+      return result;
+    });
+  }
+
+  /**
+   * Step events this store wrote recently, by `threadId\nid` → stored body: the
+   * result that answers a step reads it without a query. Events never change
+   * once stored, so an entry is valid for as long as it is kept.
+   */
+  readonly #recentSteps = new Map<string, string>();
+  #pendingSteps: [string, string][] = [];
+
+  #referenced(threadId: string, refId: string | undefined): Event | undefined {
+    if (refId === undefined) return undefined;
+    const cached = this.#recentSteps.get(`${threadId}\n${refId}`);
+    if (cached !== undefined) return JSON.parse(cached) as Event;
+    const ref = this.#stmt("SELECT seq, body FROM twelve_events WHERE thread_id = ? AND id = ?").get(threadId, refId) as
+      | { seq: number; body: string }
+      | undefined;
+    return ref ? parseEventBody(ref.body, threadId, ref.seq) : undefined;
+  }
+
+  /** The body of append's transaction, wrapped once (better-sqlite3 builds a wrapper per `transaction()` call). */
+  #appendTx?: BetterSqlite3.Transaction<
+    (threadId: string, events: readonly Event[], options: AppendOptions) => AppendResult
+  >;
+
+  #appendIn(threadId: string, events: readonly Event[], options: AppendOptions): AppendResult {
+    const row = this.#row(threadId);
+    if (!row) throw new ThreadNotFoundError(threadId);
+    const version = Number(row.version);
+    const key = options.idempotencyKey;
+    if (key !== undefined) {
+      const first = this.#stmt(
+        "SELECT from_version, count FROM twelve_idempotency WHERE thread_id = ? AND key = ?",
+      ).get(threadId, key) as { from_version: number; count: number } | undefined;
+      if (first) {
+        return {
+          version,
+          appended: this.#eventsBetween(threadId, first.from_version, first.count),
+          duplicate: true,
+          summary: rowToSummary(row),
+        };
+      }
+    }
+    if (row.archived_ms !== null) throw new ThreadArchivedError(threadId);
+    if (version !== options.expectedVersion) throw new VersionConflictError(threadId, options.expectedVersion, version);
+    let after: ThreadRow = row;
+    // What was stored, serialized once: the caller's objects are never kept, and `appended` is parsed back only if read.
+    const stored = this.#insertEvents(threadId, version, events);
+    if (events.length > 0) {
+      const tail = stateTail(
+        { id: threadId, agent: row.agent, schemaVersion: Number(row.schema_version) },
+        events,
+        this.#referenced(threadId, referencedStepId(events)),
+      );
+      const derived = deriveColumns(tail, row.channel);
+      const pending = derived.pending ? JSON.stringify(derived.pending) : null;
+      const updated = this.#now();
+      this.#stmt(
+        "UPDATE twelve_threads SET status = ?, pending_kind = ?, pending = ?, version = ?, channel = ?, updated_ms = ? WHERE id = ?",
+      ).run(derived.status, derived.pendingKind, pending, version + events.length, derived.channel, updated, threadId);
+      // The row as just written, without reading it back.
+      after = {
+        ...row,
+        status: derived.status,
+        pending_kind: derived.pendingKind,
+        pending,
+        version: version + events.length,
+        channel: derived.channel,
+        updated_ms: updated,
+      };
+    }
+    if (key !== undefined) {
+      this.#stmt(
+        "INSERT INTO twelve_idempotency (thread_id, key, from_version, count, created_ms) VALUES (?, ?, ?, ?, ?)",
+      ).run(threadId, key, version, events.length, Date.now());
+    }
+    // Remember step events for the result that will refer to them; kept only if the transaction commits.
+    for (const [i, e] of events.entries()) {
+      if (e.meta?.kind === "step") this.#pendingSteps.push([`${threadId}\n${e.id}`, stored[i] as string]);
+    }
+    const result = { version: version + events.length, duplicate: false, summary: rowToSummary(after) } as AppendResult;
+    let appended: Event[] | undefined;
+    return Object.defineProperty(result, "appended", {
+      enumerable: true,
+      get: () => {
+        appended ??= stored.map((json, i) => parseEventBody(json, threadId, version + i + 1));
+        return appended;
+      },
     });
   }
 
