@@ -38,10 +38,12 @@ function makeContender(id: string, label: string, synchronous: SqliteSynchronous
         await store.append(thread.id, added, { expectedVersion: thread.version - added.length, durable });
         return thread;
       };
+      // Every column that holds event data: id, type, the JSON body, and the integer time (8 bytes when set).
       const bytesStored = (threadId: string): number => {
         const row = store.db
           .prepare(
-            "SELECT coalesce(sum(length(id) + length(type) + length(body)), 0) AS bytes FROM twelve_events WHERE thread_id = ?",
+            `SELECT coalesce(sum(length(id) + length(type) + length(body) + CASE WHEN at_ms IS NULL THEN 0 ELSE 8 END), 0)
+               AS bytes FROM twelve_events WHERE thread_id = ?`,
           )
           .get(threadId) as { bytes: number };
         return row.bytes;

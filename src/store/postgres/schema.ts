@@ -63,4 +63,13 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     ALTER TABLE $S.twelve_threads ADD COLUMN lease_expires_ms bigint;
     `,
   },
+  {
+    version: 3,
+    name: "compact event rows",
+    // New rows keep id and type only in their columns and the time as integer milliseconds when it
+    // round-trips (see encodeEvent); older rows (at_ms NULL, whole event in body) load as before.
+    sql: `
+    ALTER TABLE $S.twelve_events ADD COLUMN at_ms bigint;
+    `,
+  },
 ];

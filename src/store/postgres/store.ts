@@ -5,7 +5,6 @@ import { fork as forkThread, type Thread } from "../../thread/thread.js";
 import { decodeCursor, encodeCursor, pageSize, statusList } from "../cursor.js";
 import {
   deriveColumns,
-  eventJson,
   randomToken,
   referencedStepId,
   stateTail,
@@ -22,7 +21,7 @@ import {
   ThreadNotFoundError,
   VersionConflictError,
 } from "../errors.js";
-import { assembleThread, parseEventBody, rowToSummary, type ThreadRow } from "../rows.js";
+import { assembleThread, decodeEvent, type EventRow, encodeEvent, rowToSummary, type ThreadRow } from "../rows.js";
 import {
   type AppendOptions,
   type AppendResult,
@@ -187,14 +186,16 @@ export class PostgresThreadStore implements ThreadStore {
     validateEvents(thread.events);
     const stored: Thread = { ...thread, id, version: thread.events.length };
     const derived = deriveColumns(stored);
+    const encoded = stored.events.map(encodeEvent);
     try {
       await this.pool.query(
         `WITH t AS (
            INSERT INTO ${this.#t.threads} (${THREAD_COLUMNS})
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, ${NOW_MS}, ${NOW_MS}, NULL) RETURNING id
          )
-         INSERT INTO ${this.#t.events} (thread_id, seq, id, type, body)
-         SELECT t.id, x.o, x.i, x.t, x.b::jsonb FROM t, unnest($11::text[], $12::text[], $13::text[]) WITH ORDINALITY AS x(i, t, b, o)`,
+         INSERT INTO ${this.#t.events} (thread_id, seq, id, type, at_ms, body)
+         SELECT t.id, x.o, x.i, x.t, x.m, x.b::jsonb
+         FROM t, unnest($11::text[], $12::text[], $13::bigint[], $14::text[]) WITH ORDINALITY AS x(i, t, m, b, o)`,
         [
           id,
           stored.agent,
@@ -208,7 +209,8 @@ export class PostgresThreadStore implements ThreadStore {
           stored.parent?.eventId ?? null,
           stored.events.map((e) => e.id),
           stored.events.map((e) => e.type),
-          stored.events.map(eventJson),
+          encoded.map((x) => x.atMs),
+          encoded.map((x) => x.body),
         ],
       );
     } catch (error) {
@@ -223,9 +225,12 @@ export class PostgresThreadStore implements ThreadStore {
    * round trip; the events arrive as one JSON array (one parse, not one per row).
    */
   async #load(threadId: string): Promise<Thread | undefined> {
-    const { rows } = await this.pool.query<ThreadRow & { events: [number, unknown][] | null }>(
+    const { rows } = await this.pool.query<
+      ThreadRow & { events: [number, string, string, number | null, unknown][] | null }
+    >(
       `SELECT ${THREAD_COLUMNS},
-         (SELECT json_agg(json_build_array(e.seq, e.body) ORDER BY e.seq) FROM ${this.#t.events} e WHERE e.thread_id = t.id) AS events
+         (SELECT json_agg(json_build_array(e.seq, e.id, e.type, e.at_ms, e.body) ORDER BY e.seq)
+          FROM ${this.#t.events} e WHERE e.thread_id = t.id) AS events
        FROM ${this.#t.threads} t WHERE t.id = $1`,
       [threadId],
     );
@@ -233,7 +238,7 @@ export class PostgresThreadStore implements ThreadStore {
     if (!row) return undefined;
     return assembleThread(
       row,
-      (row.events ?? []).map(([seq, body]) => ({ seq, body })),
+      (row.events ?? []).map(([seq, id, type, at_ms, body]) => ({ seq, id, type, at_ms, body })),
     );
   }
 
@@ -272,8 +277,8 @@ export class PostgresThreadStore implements ThreadStore {
     const refId = referencedStepId(copies);
     const ref = refId
       ? (
-          await this.pool.query<{ seq: number; body: unknown }>(
-            `SELECT seq, body FROM ${this.#t.events} WHERE thread_id = $1 AND id = $2`,
+          await this.pool.query<EventRow>(
+            `SELECT seq, id, type, at_ms, body FROM ${this.#t.events} WHERE thread_id = $1 AND id = $2`,
             [threadId, refId],
           )
         ).rows[0]
@@ -281,9 +286,10 @@ export class PostgresThreadStore implements ThreadStore {
     const tail = stateTail(
       { id: threadId, agent: "", schemaVersion: 0 },
       copies,
-      ref ? parseEventBody(ref.body, threadId, ref.seq) : undefined,
+      ref ? decodeEvent(ref, threadId) : undefined,
     );
     const derived = deriveColumns(tail);
+    const encoded = copies.map(encodeEvent);
     let rows: ThreadRow[];
     try {
       ({ rows } = await this.pool.query<ThreadRow>(
@@ -294,9 +300,9 @@ export class PostgresThreadStore implements ThreadStore {
              AND ($8::text IS NULL OR NOT EXISTS (SELECT 1 FROM ${this.#t.keys} WHERE thread_id = $1 AND key = $8))
            RETURNING ${THREAD_COLUMNS}
          ), ins AS (
-           INSERT INTO ${this.#t.events} (thread_id, seq, id, type, body)
-           SELECT $1, $2::integer + x.o, x.i, x.t, x.b::jsonb
-           FROM upd, unnest($9::text[], $10::text[], $11::text[]) WITH ORDINALITY AS x(i, t, b, o)
+           INSERT INTO ${this.#t.events} (thread_id, seq, id, type, at_ms, body)
+           SELECT $1, $2::integer + x.o, x.i, x.t, x.m, x.b::jsonb
+           FROM upd, unnest($9::text[], $10::text[], $11::bigint[], $12::text[]) WITH ORDINALITY AS x(i, t, m, b, o)
          ), k AS (
            INSERT INTO ${this.#t.keys} (thread_id, key, from_version, count, created_ms)
            SELECT $1, $8, $2, $6, ${NOW_MS} FROM upd WHERE $8::text IS NOT NULL
@@ -313,7 +319,8 @@ export class PostgresThreadStore implements ThreadStore {
           key,
           copies.map((e) => e.id),
           copies.map((e) => e.type),
-          copies.map(eventJson),
+          encoded.map((x) => x.atMs),
+          encoded.map((x) => x.body),
         ],
       ));
     } catch (error) {
@@ -346,13 +353,13 @@ export class PostgresThreadStore implements ThreadStore {
         );
         const first = rows[0];
         if (first) {
-          const { rows: bodies } = await c.query<{ seq: number; body: unknown }>(
-            `SELECT seq, body FROM ${this.#t.events} WHERE thread_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq`,
+          const { rows: bodies } = await c.query<EventRow>(
+            `SELECT seq, id, type, at_ms, body FROM ${this.#t.events} WHERE thread_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq`,
             [threadId, first.from_version, first.from_version + first.count],
           );
           return {
             version,
-            appended: bodies.map((b) => parseEventBody(b.body, threadId, b.seq)),
+            appended: bodies.map((b) => decodeEvent(b, threadId)),
             duplicate: true,
             summary: rowToSummary(row),
           };

@@ -51,4 +51,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ALTER TABLE twelve_threads ADD COLUMN lease_token TEXT;
   ALTER TABLE twelve_threads ADD COLUMN lease_expires_ms INTEGER;
   `,
+  // 3: compact event rows. New rows keep id and type only in their columns and the time as integer
+  // milliseconds when it round-trips (see encodeEvent); older rows (at_ms NULL, whole event in body) load as before.
+  `
+  ALTER TABLE twelve_events ADD COLUMN at_ms INTEGER;
+  `,
 ];

@@ -6,7 +6,6 @@ import { fork as forkThread, type Thread } from "../../thread/thread.js";
 import { decodeCursor, encodeCursor, pageSize, statusList } from "../cursor.js";
 import {
   deriveColumns,
-  eventJson,
   randomToken,
   referencedStepId,
   stateTail,
@@ -24,7 +23,15 @@ import {
   ThreadNotFoundError,
   VersionConflictError,
 } from "../errors.js";
-import { assembleThread, parseEventBody, rowToSummary, type ThreadRow } from "../rows.js";
+import {
+  assembleThread,
+  decodeEvent,
+  type EncodedEvent,
+  type EventRow,
+  encodeEvent,
+  rowToSummary,
+  type ThreadRow,
+} from "../rows.js";
 import {
   type AppendOptions,
   type AppendResult,
@@ -251,15 +258,18 @@ export class SqliteThreadStore implements ThreadStore {
       | undefined;
   }
 
-  /** Inserts the events after `from`; returns the stored bodies. */
-  #insertEvents(threadId: string, from: number, events: readonly Event[]): string[] {
-    const insert = this.#stmt("INSERT INTO twelve_events (thread_id, seq, id, type, body) VALUES (?, ?, ?, ?, ?)");
-    const bodies: string[] = [];
+  /** Inserts the events after `from` (compact rows, see encodeEvent); returns them as stored. */
+  #insertEvents(threadId: string, from: number, events: readonly Event[]): EventRow[] {
+    const insert = this.#stmt(
+      "INSERT INTO twelve_events (thread_id, seq, id, type, at_ms, body) VALUES (?, ?, ?, ?, ?, ?)",
+    );
+    const stored: EventRow[] = [];
     for (const [i, e] of events.entries()) {
-      const body = eventJson(e);
-      bodies.push(body);
+      const { body, atMs }: EncodedEvent = encodeEvent(e);
+      const seq = from + i + 1;
+      stored.push({ seq, id: e.id, type: e.type, at_ms: atMs, body });
       try {
-        insert.run(threadId, from + i + 1, e.id, e.type, body);
+        insert.run(threadId, seq, e.id, e.type, atMs, body);
       } catch (error) {
         if ((error as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") {
           throw new StoreInputError("invalid_event", `thread ${threadId} already has an event with id "${e.id}"`, {
@@ -270,7 +280,7 @@ export class SqliteThreadStore implements ThreadStore {
         throw error;
       }
     }
-    return bodies;
+    return stored;
   }
 
   create(thread: Thread, options: CreateOptions = {}): Promise<Thread> {
@@ -312,13 +322,10 @@ export class SqliteThreadStore implements ThreadStore {
     return this.db.transaction(() => {
       const row = this.#row(threadId);
       if (!row) return undefined;
-      const bodies = this.#stmt("SELECT seq, body FROM twelve_events WHERE thread_id = ? ORDER BY seq").all(
-        threadId,
-      ) as {
-        seq: number;
-        body: string;
-      }[];
-      return assembleThread(row, bodies);
+      const rows = this.#stmt(
+        "SELECT seq, id, type, at_ms, body FROM twelve_events WHERE thread_id = ? ORDER BY seq",
+      ).all(threadId) as EventRow[];
+      return assembleThread(row, rows);
     })();
   }
 
@@ -344,9 +351,9 @@ export class SqliteThreadStore implements ThreadStore {
 
   #eventsBetween(threadId: string, from: number, count: number): Event[] {
     const rows = this.#stmt(
-      "SELECT seq, body FROM twelve_events WHERE thread_id = ? AND seq > ? AND seq <= ? ORDER BY seq",
-    ).all(threadId, from, from + count) as { seq: number; body: string }[];
-    return rows.map((r) => parseEventBody(r.body, threadId, r.seq));
+      "SELECT seq, id, type, at_ms, body FROM twelve_events WHERE thread_id = ? AND seq > ? AND seq <= ? ORDER BY seq",
+    ).all(threadId, from, from + count) as EventRow[];
+    return rows.map((r) => decodeEvent(r, threadId));
   }
 
   append(threadId: string, events: readonly Event[], options: AppendOptions): Promise<AppendResult> {
@@ -374,17 +381,18 @@ export class SqliteThreadStore implements ThreadStore {
    * result that answers a step reads it without a query. Events never change
    * once stored, so an entry is valid for as long as it is kept.
    */
-  readonly #recentSteps = new Map<string, string>();
-  #pendingSteps: [string, string][] = [];
+  readonly #recentSteps = new Map<string, EventRow>();
+  #pendingSteps: [string, EventRow][] = [];
 
   #referenced(threadId: string, refId: string | undefined): Event | undefined {
     if (refId === undefined) return undefined;
     const cached = this.#recentSteps.get(`${threadId}\n${refId}`);
-    if (cached !== undefined) return JSON.parse(cached) as Event;
-    const ref = this.#stmt("SELECT seq, body FROM twelve_events WHERE thread_id = ? AND id = ?").get(threadId, refId) as
-      | { seq: number; body: string }
-      | undefined;
-    return ref ? parseEventBody(ref.body, threadId, ref.seq) : undefined;
+    if (cached !== undefined) return decodeEvent(cached, threadId);
+    const ref = this.#stmt("SELECT seq, id, type, at_ms, body FROM twelve_events WHERE thread_id = ? AND id = ?").get(
+      threadId,
+      refId,
+    ) as EventRow | undefined;
+    return ref ? decodeEvent(ref, threadId) : undefined;
   }
 
   /** The body of append's transaction, wrapped once (better-sqlite3 builds a wrapper per `transaction()` call). */
@@ -445,14 +453,14 @@ export class SqliteThreadStore implements ThreadStore {
     }
     // Remember step events for the result that will refer to them; kept only if the transaction commits.
     for (const [i, e] of events.entries()) {
-      if (e.meta?.kind === "step") this.#pendingSteps.push([`${threadId}\n${e.id}`, stored[i] as string]);
+      if (e.meta?.kind === "step") this.#pendingSteps.push([`${threadId}\n${e.id}`, stored[i] as EventRow]);
     }
     const result = { version: version + events.length, duplicate: false, summary: rowToSummary(after) } as AppendResult;
     let appended: Event[] | undefined;
     return Object.defineProperty(result, "appended", {
       enumerable: true,
       get: () => {
-        appended ??= stored.map((json, i) => parseEventBody(json, threadId, version + i + 1));
+        appended ??= stored.map((r) => decodeEvent(r, threadId));
         return appended;
       },
     });
