@@ -2,7 +2,9 @@
  * Thread store benchmark (`npx tsx bench/suites/store.ts`).
  *
  * 1. Append latency (one event per append, as the loop commits a step):
- *    SQLite (synchronous FULL = the default, and NORMAL), PostgreSQL, memory.
+ *    SQLite (synchronous FULL, NORMAL, and the default `barrier` with the
+ *    loop's pattern: durable and non-durable appends alternating), PostgreSQL,
+ *    memory.
  *    Floors in the same run: a raw better-sqlite3 INSERT transaction with the
  *    same fsync setting, and a raw pg INSERT transaction.
  * 2. Load time vs thread length (10, 100, 1000 events). Baselines: the JSON
@@ -21,6 +23,7 @@ import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
+import { approve, resume, run, threadState } from "../../src/index.js";
 import { MemoryThreadStore } from "../../src/store/memory.js";
 import { openPostgresStore, type PostgresThreadStore } from "../../src/store/postgres/index.js";
 import { loadSqliteDriver } from "../../src/store/sqlite/driver.js";
@@ -28,6 +31,9 @@ import { openSqliteStore, type SqliteThreadStore } from "../../src/store/sqlite/
 import type { ThreadStore } from "../../src/store/types.js";
 import type { Event } from "../../src/thread/event.js";
 import { createThread, parseThread, type Thread } from "../../src/thread/thread.js";
+import { benchAgent, benchModel, newThread } from "../peers/contenders/twelve.js";
+import { Meter } from "../peers/meter.js";
+import { WORKLOADS } from "../peers/workload.js";
 
 // The same driver the store uses (better-sqlite3 13 on Node 22+, 12 on Node 20).
 const Database = await loadSqliteDriver();
@@ -83,12 +89,22 @@ interface Target {
   name: string;
   store: ThreadStore;
   close: () => Promise<void>;
+  /** The `durable` flag of append number i (default: every append durable). */
+  durable?: (i: number) => boolean;
 }
 
 async function targets(): Promise<Target[]> {
   const out: Target[] = [];
-  const full = await openSqliteStore({ path: join(dir, "full.db") });
-  out.push({ name: "SQLite (FULL, default)", store: full, close: () => full.close() });
+  const full = await openSqliteStore({ path: join(dir, "full.db"), synchronous: "full" });
+  out.push({ name: "SQLite (FULL)", store: full, close: () => full.close() });
+  const barrier = await openSqliteStore({ path: join(dir, "barrier.db") });
+  out.push({
+    name: "SQLite (barrier, default)",
+    store: barrier,
+    close: () => barrier.close(),
+    // As the agent loop commits: step + _started durable, then the result not.
+    durable: (i) => i % 2 === 0,
+  });
   const normal = await openSqliteStore({ path: join(dir, "normal.db"), synchronous: "normal" });
   out.push({ name: "SQLite (NORMAL)", store: normal, close: () => normal.close() });
   if (PG_URL) {
@@ -118,9 +134,16 @@ async function appendBench(all: Target[]): Promise<void> {
     for (let i = 0; i < 20; i++)
       version = (await t.store.append(thread.id, [stepEvent(i)], { expectedVersion: version })).version;
     const s = await time(n, async (i) => {
-      version = (await t.store.append(thread.id, [stepEvent(i)], { expectedVersion: version })).version;
+      const durable = t.durable?.(i) ?? true;
+      version = (await t.store.append(thread.id, [stepEvent(i)], { expectedVersion: version, durable })).version;
     });
-    rows.push([t.name, "store.append (1 event)", ms(s.p50), ms(s.p99), s.n]);
+    rows.push([
+      t.name,
+      t.durable ? "store.append (1 event), durable every other" : "store.append (1 event)",
+      ms(s.p50),
+      ms(s.p99),
+      s.n,
+    ]);
   }
   // Floors: the bare driver doing the least a durable append needs (insert a row, bump a counter) in one transaction.
   for (const mode of ["FULL", "NORMAL"]) {
@@ -314,9 +337,65 @@ async function listBench(): Promise<void> {
   );
 }
 
+/**
+ * The store's own cost per append as the agent loop uses it: the 41 commits of
+ * one peer-benchmark "resume" run (step + _started, approval, result, …),
+ * recorded once and replayed on fresh threads at synchronous=NORMAL (no fsync),
+ * with the loop's durable flags. Wall and CPU time per append.
+ */
+async function loopReplayBench(): Promise<void> {
+  const batches: { events: Event[]; durable: boolean }[] = [];
+  const meter = new Meter(WORKLOADS.resume);
+  meter.startRun();
+  const agent = benchAgent(meter, true);
+  const model = benchModel(meter);
+  const commit = async (t: Thread, added: Event[], durable: boolean) => {
+    batches.push({ events: structuredClone(added), durable });
+    return t;
+  };
+  const first = newThread();
+  let thread = await run(agent, first, { model, commit });
+  while (threadState(thread).status === "awaiting_approval") {
+    thread = await resume(agent, thread, approve(), { model, commit });
+  }
+  const store = await openSqliteStore({ path: join(dir, "replay.db"), synchronous: "normal" });
+  const runs = QUICK ? 50 : 400;
+  let wallNs = 0n;
+  let cpuUs = 0;
+  let appends = 0;
+  try {
+    for (let r = 0; r < runs + 20; r++) {
+      const id = `thr_replay_${r}`;
+      await store.create({ ...first, id, events: first.events.slice(0, 1), version: 1 });
+      let version = 1;
+      const c0 = process.cpuUsage();
+      const t0 = process.hrtime.bigint();
+      for (const b of batches) {
+        version = (await store.append(id, b.events, { expectedVersion: version, durable: b.durable })).version;
+      }
+      const wall = process.hrtime.bigint() - t0;
+      const cpu = process.cpuUsage(c0);
+      if (r < 20) continue; // warm-up
+      wallNs += wall;
+      cpuUs += cpu.user + cpu.system;
+      appends += batches.length;
+    }
+  } finally {
+    await store.close();
+  }
+  console.log("\n## The loop's appends (a resume run's commits replayed, SQLite NORMAL)\n");
+  console.log(
+    table(
+      ["store", "appends", "wall µs/append", "CPU µs/append"],
+      [["SQLite (NORMAL)", appends, (Number(wallNs) / appends / 1000).toFixed(1), (cpuUs / appends).toFixed(1)]],
+    ),
+  );
+}
+
 const all = await targets();
 try {
   await appendBench(all);
+  await loopReplayBench();
   await loadBench(all);
 } finally {
   for (const t of all) await t.close();
