@@ -91,7 +91,7 @@ describe("SQLite store: compact rows round-trip, and legacy rows load exactly", 
     const insert = store.db.prepare(
       "INSERT INTO twelve_events (thread_id, seq, id, type, body) VALUES ('thr_odd', ?, ?, ?, ?)",
     );
-    legacy.forEach((e, i) => insert.run(11 + i, e.id, e.type, JSON.stringify(e)));
+    for (const [i, e] of legacy.entries()) insert.run(11 + i, e.id, e.type, JSON.stringify(e));
     store.db.prepare("UPDATE twelve_threads SET version = 12 WHERE id = 'thr_odd'").run();
     await store.close();
 

@@ -3,13 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openSqliteStore, type SqliteThreadStore } from "../../src/store/sqlite/index.js";
-import type { Event } from "../../src/thread/event.js";
+import type { Event, PolicyName } from "../../src/thread/event.js";
 import { threadState } from "../../src/thread/status.js";
 import { createThread } from "../../src/thread/thread.js";
 
 const at = "2025-01-01T00:00:00.000Z";
 const user: Event = { id: "u", type: "user_message", data: "go", at };
-const step = (id: string, policy: string, env = "prod"): Event => ({
+const step = (id: string, policy: PolicyName, env = "prod"): Event => ({
   id,
   type: "deploy",
   data: { intent: "deploy", env },
