@@ -108,9 +108,10 @@ export interface TargetCheck {
 }
 
 /**
- * twelve's store against LangGraph's SqliteSaver: each one's default (twelve fsyncs before
- * side effects and before returning; SQLite's default fsyncs every commit), then both
- * fsyncing every commit, then neither.
+ * twelve's store against LangGraph's SqliteSaver: twelve's default (fsync before side
+ * effects and before returning) against SqliteSaver fsyncing every checkpoint (its only
+ * setting that survives power loss), then both fsyncing every commit, then neither
+ * (SqliteSaver's own default is NORMAL: no fsync per commit).
  */
 const SQLITE_PAIRS = [
   ["twelve-sqlite", "langgraph-sqlite"],

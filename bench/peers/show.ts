@@ -1,32 +1,39 @@
 /**
- * Reprints the tables and target checks of a saved run:
- *   npx tsx bench/peers/show.ts bench/results/peers-<time>.json
+ * Reprints the tables and target checks of saved runs. With several files the
+ * passes of all of them are pooled: each cell is the median over every pass.
+ *   npx tsx bench/peers/show.ts bench/results/peers-<time>.json [more.json …]
  */
 import { readFileSync } from "node:fs";
 import type { ChildResult } from "./child.js";
 import { aggregate, table, targetList, targets } from "./report.js";
 
-const file = process.argv[2];
-if (!file) {
-  console.error("usage: show.ts <bench/results/peers-….json>");
-  process.exit(2);
-}
-const saved = JSON.parse(readFileSync(file, "utf8")) as {
+interface Saved {
   machine: string;
   versions: Record<string, string>;
   passes: number;
   disk?: string[];
   results: ChildResult[];
-};
-const rows = aggregate(saved.results);
-console.log(`machine: ${saved.machine}`);
+}
+
+const files = process.argv.slice(2);
+if (files.length === 0) {
+  console.error("usage: show.ts <bench/results/peers-….json> [more.json …]");
+  process.exit(2);
+}
+const runs = files.map((f) => JSON.parse(readFileSync(f, "utf8")) as Saved);
+const first = runs[0] as Saved;
+const passes = runs.reduce((n, r) => n + r.passes, 0);
+const rows = aggregate(runs.flatMap((r) => r.results));
+console.log(`machine: ${first.machine}`);
 console.log(
-  `versions: ${Object.entries(saved.versions)
+  `versions: ${Object.entries(first.versions)
     .map(([k, v]) => `${k} ${v}`)
     .join(", ")}\n`,
 );
-if (saved.disk) console.log(`SQLite commit latency before each pass:\n${saved.disk.map((d) => `- ${d}`).join("\n")}\n`);
-console.log(`## Framework overhead per model turn (median of ${saved.passes} full passes)\n`);
+const disk = runs.flatMap((r) => r.disk ?? []);
+if (disk.length > 0) console.log(`SQLite commit latency before each pass:\n${disk.map((d) => `- ${d}`).join("\n")}\n`);
+const of = runs.length > 1 ? `${passes} full passes in ${runs.length} runs` : `${passes} full passes`;
+console.log(`## Framework overhead per model turn (median of ${of})\n`);
 console.log(table(rows));
-console.log("\n## Targets (ratios in this run)\n");
+console.log("\n## Targets (ratios in these runs)\n");
 console.log(targetList(targets(rows)));

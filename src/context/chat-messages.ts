@@ -70,6 +70,9 @@ export function chatMessages(options: RenderOptions = {}): ContextRenderer {
         answer(prefix + body(e));
         continue;
       }
+      // Providers reject a tool call that no tool message answers before the next user
+      // message (e.g. a `done_for_now` call, then the user writes again): close it first.
+      if (open) answer(approvedNote === "" ? "(no result)" : "");
       if (e.type === "user_message" && typeof e.data === "string") {
         messages.push({ role: "user", content: clean(e.data) as string });
         continue;

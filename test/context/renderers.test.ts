@@ -328,6 +328,26 @@ describe("json and chatMessages renderers", () => {
   });
 });
 
+describe("chatMessages multi-turn", () => {
+  it("answers a call nothing answered (a final done_for_now) before the next user message", () => {
+    const rt = deterministicRuntime();
+    const done = makeEvent(
+      rt,
+      "done_for_now",
+      { intent: "done_for_now", message: "18" },
+      { kind: "step", intent: "done_for_now" },
+    );
+    const events = [makeEvent(rt, "user_message", "3 * 6?"), done, makeEvent(rt, "user_message", "and 3 * 7?")];
+    const m = chatMessages()(createThread("x", events)) as Exclude<ReturnType<ReturnType<typeof chatMessages>>, string>;
+    expect(m.map((x) => x.role)).toEqual(["user", "assistant", "tool", "user"]);
+    expect(m[2]).toMatchObject({ toolCallId: done.id, name: "done_for_now", content: "(no result)" });
+    expect(m[3]?.content).toBe("and 3 * 7?");
+    // A call still being answered at the end of the thread stays open: nothing follows it yet.
+    const last = chatMessages()(createThread("x", events.slice(0, 2))) as typeof m;
+    expect(last.map((x) => x.role)).toEqual(["user", "assistant"]);
+  });
+});
+
 describe("chatMessages approvals", () => {
   it("the step's result answers an approved call; feedback or edits add a line; a rejection answers with its feedback", () => {
     const rt = deterministicRuntime();

@@ -78,8 +78,17 @@ function makeContender(id: string, label: string, saver: Saver): Contender {
       const dir = saver.startsWith("sqlite") ? mkdtempSync(join(tmpdir(), "bench-langgraph-")) : undefined;
       const memory = saver === "memory" ? new MemorySaver() : undefined;
       const sqlite = dir ? SqliteSaver.fromConnString(join(dir, "checkpoints.db")) : undefined;
-      // SQLite's default is synchronous=FULL; `sqlite-normal` matches twelve's `normal` option.
-      if (sqlite && saver === "sqlite-normal") sqlite.db.pragma("synchronous = NORMAL");
+      if (sqlite) {
+        // SqliteSaver's own set-up (WAL, tables) leaves its connection at synchronous=NORMAL
+        // (better-sqlite3 builds SQLite with SQLITE_DEFAULT_WAL_SYNCHRONOUS=1), so commits are
+        // not fsynced by default. Run the set-up first, then pin the mode the row is labelled
+        // with, and check it: "FULL" fsyncs every checkpoint, like twelve's `full`.
+        (sqlite as unknown as { setup(): void }).setup();
+        const mode = saver === "sqlite-normal" ? "NORMAL" : "FULL";
+        sqlite.db.pragma(`synchronous = ${mode}`);
+        const level = sqlite.db.pragma("synchronous", { simple: true });
+        if (level !== (mode === "FULL" ? 2 : 1)) throw new Error(`SqliteSaver: synchronous is ${level}, not ${mode}`);
+      }
       const checkpointer = memory ?? sqlite;
       const agent = createReactAgent({
         llm: new ScriptChatModel(meter),
@@ -159,7 +168,7 @@ function makeContender(id: string, label: string, saver: Saver): Contender {
 
 export const langgraphPlain = makeContender("langgraph", "LangGraph createReactAgent", "none");
 export const langgraphMemory = makeContender("langgraph-memory", "LangGraph + MemorySaver", "memory");
-export const langgraphSqlite = makeContender("langgraph-sqlite", "LangGraph + SqliteSaver", "sqlite");
+export const langgraphSqlite = makeContender("langgraph-sqlite", "LangGraph + SqliteSaver (sync=FULL)", "sqlite");
 export const langgraphSqliteNormal = makeContender(
   "langgraph-sqlite-normal",
   "LangGraph + SqliteSaver (sync=NORMAL)",
