@@ -223,10 +223,12 @@ export function storeContract(name: string, open: () => Promise<StoreHarness>): 
     it("lists threads awaiting approval (and other filters) from the indexed columns", async () => {
       const agent = uid("lister");
       const waiting: string[] = [];
+      const running: string[] = [];
       for (let i = 0; i < 6; i++) {
         const t = await newThread(agent, [
           ev("user_message", { text: `job ${i}` }, { channel: i % 2 ? "email:ops@example.com" : "cli:tty" }),
         ]);
+        if (i >= 4) running.push(t.id);
         if (i < 4) {
           await store.append(
             t.id,
@@ -244,8 +246,13 @@ export function storeContract(name: string, open: () => Promise<StoreHarness>): 
       expect((await store.list({ agent, status: "running" })).threads).toHaveLength(2);
       expect((await store.list({ agent, channel: "email:ops@example.com" })).threads).toHaveLength(3);
       expect((await store.list({ agent: uid("nobody") })).threads).toEqual([]);
+      // Two threads written in the same millisecond tie on updatedAt; touch one a little
+      // later so exactly one is newest and the time filters have one right answer.
+      await sleep(5);
+      await store.append(running[0] as string, [ev("user_message", { text: "one more" })], { expectedVersion: 1 });
       const all = (await store.list({ agent })).threads;
       expect(all).toHaveLength(6);
+      expect(all[0]?.id).toBe(running[0]);
       const times = all.map((s) => Date.parse(s.updatedAt));
       expect([...times].sort((a, b) => b - a)).toEqual(times);
       const newest = all[0] as { updatedAt: string };
