@@ -11,9 +11,14 @@ export const PG_SKIP_REASON =
   "PostgreSQL store tests SKIPPED: TWELVE_TEST_DATABASE_URL is not set. Set it to a reachable server " +
   "(e.g. postgres://postgres@127.0.0.1:5432/test) to run them; .ci/run sets it.";
 
-/** Registers one visible skipped test saying why, and warns on stderr, when no database URL is set. */
+/**
+ * Registers one visible skipped test saying why, and warns on stderr, when no
+ * database URL is set on a developer's machine; under CI it throws instead.
+ */
 export function reportPgSkip(suite: string): boolean {
   if (PG_URL) return false;
+  // In CI a missing URL is a broken set-up, not a reason to skip: fail loudly.
+  if (process.env.CI) throw new Error(`[${suite}] CI is set but TWELVE_TEST_DATABASE_URL is not: ${PG_SKIP_REASON}`);
   process.stderr.write(`\n[${suite}] ${PG_SKIP_REASON}\n`);
   describe(suite, () => {
     it.skip(PG_SKIP_REASON, () => {});
