@@ -11,7 +11,23 @@ export {
   type PromptInput,
   renderPrompt,
 } from "./agent/agent.js";
-export { approve, externalResult, humanResponse, reject, startThread, userMessage } from "./agent/events.js";
+export { type AcceptAnswerOptions, acceptAnswer, isAnswer } from "./agent/answer.js";
+export {
+  type AnswerOptions,
+  abandon,
+  approve,
+  edit,
+  externalResult,
+  humanResponse,
+  markDone,
+  type RequestRef,
+  reject,
+  respond,
+  result,
+  runAgain,
+  startThread,
+  userMessage,
+} from "./agent/events.js";
 export { defaultPrompt, outputFormatText } from "./agent/prompt.js";
 export { acceptEvent, resume } from "./agent/resume.js";
 export { type RunOptions, run } from "./agent/run.js";
@@ -21,6 +37,10 @@ export * from "./errors/index.js";
 export {
   type AnyIntent,
   builtinIntents,
+  type ContactOptions,
+  type HumanOptions,
+  type Responders,
+  type TimerOptions,
   defineIntent,
   doneForNow,
   type Handler,
@@ -35,21 +55,45 @@ export { renderIntentSchemas, stepJsonSchema, toolSpecs } from "./intent/schema-
 // Models: the interface, scripted/replay test doubles, resilience and one-string resolution.
 // Provider SDKs and node-llama-cpp load only when a model of theirs is resolved.
 export * from "./model/index.js";
+// The one way in for every entry point: start, answer, continue under a lease with the request check.
+export * from "./runtime/index.js";
 // Durable threads: the store interface, the memory store and openStore; drivers load on open.
 export * from "./store/index.js";
 export {
+  type By,
+  type Clock,
+  defaultClock,
+  deterministicClock,
   deterministicRuntime,
   type Event,
   type EventMeta,
   makeEvent,
   type PolicyName,
   type Runtime,
+  readBy,
+  VIAS,
+  type Via,
 } from "./thread/event.js";
+export { canonicalJson, digestOf, toJsonSafe } from "./thread/json-safe.js";
+export {
+  type AnsweredBy,
+  type Answer,
+  DECISIONS,
+  type Decision,
+  type DecisionType,
+  findAnswer,
+  type HumanRequest,
+  humanRequest,
+  parseRequestId,
+  requestFromPending,
+  requestId,
+} from "./thread/request.js";
 export { toMarkdown } from "./thread/markdown.js";
 export {
   consecutiveErrors,
   type PendingRequest,
   pendingRequest,
+  type RequestKind,
   stepCount,
   type ThreadState,
   type ThreadStatus,

@@ -1,7 +1,7 @@
 import type { ContextRenderer } from "../context/types.js";
 import { xmlYaml } from "../context/xml-yaml.js";
 import { InvalidAgentError } from "../errors/index.js";
-import { type AnyIntent, builtinIntents } from "../intent/intent.js";
+import { type AnyIntent, builtinIntents, type HumanOptions, type Responders } from "../intent/intent.js";
 import { stepJsonSchema, toolSpecs } from "../intent/schema-text.js";
 import type { Message, OutputMode, OutputSpec } from "../model/types.js";
 import type { Event, EventMeta } from "../thread/event.js";
@@ -57,6 +57,10 @@ export interface Agent {
   maxSteps: number;
   errors: ErrorPolicy;
   hooks: Hooks;
+  /** Who may answer this agent's requests unless an intent says otherwise; default anyone. */
+  responders?: Responders;
+  /** Options of the built-in `request_human_input` (and the escalation question). */
+  humanInput: HumanOptions;
   /** Derived once from the intents: what the model is told and given, in the agent's output mode. */
   readonly outputSpec: OutputSpec;
   readonly outputFormat: string;
@@ -78,6 +82,10 @@ export interface AgentConfig {
   maxSteps?: number;
   errors?: Partial<ErrorPolicy>;
   hooks?: Hooks;
+  /** Who may answer this agent's requests (per intent: `defineIntent(…, {responders})`). Default anyone. */
+  responders?: Responders;
+  /** Responders, contact and timers for the built-in `request_human_input` and the escalation question. */
+  humanInput?: HumanOptions;
 }
 
 export function defineAgent(config: AgentConfig): Agent {
@@ -136,6 +144,8 @@ export function defineAgent(config: AgentConfig): Agent {
       keepStack: config.errors?.keepStack ?? false,
     },
     hooks: config.hooks ?? {},
+    ...(config.responders && { responders: config.responders }),
+    humanInput: config.humanInput ?? {},
     outputSpec: outputFor(output).spec,
     outputFormat: outputFor(output).format,
     outputFor,

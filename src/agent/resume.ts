@@ -1,9 +1,11 @@
 import { ResumeMismatchError } from "../errors/index.js";
 import { formatIssues } from "../intent/parse/index.js";
 import { defaultRuntime, type Event, type EventMeta, makeEvent, SYSTEM_EVENT_TYPES } from "../thread/event.js";
+import type { Answer } from "../thread/request.js";
 import { type PendingRequest, threadState } from "../thread/status.js";
 import { appendEvents, type Thread } from "../thread/thread.js";
 import { type Agent, findIntent, type NewEvent } from "./agent.js";
+import { acceptAnswer, isAnswer, questionResponse } from "./answer.js";
 import { type RunOptions, run } from "./run.js";
 
 /**
@@ -47,7 +49,7 @@ export function acceptEvent(
       if (incoming.type !== "approval")
         mismatch(`it awaits an approval of "${pending.intent}", got "${incoming.type}"`);
       return makeEvent(runtime, "approval", approvalData(agent, pending.intent, data, mismatch), meta);
-    case "uncertain_execution":
+    case "uncertain":
       if (incoming.type === "approval") {
         return makeEvent(runtime, "approval", approvalData(agent, pending.intent, data, mismatch), meta);
       }
@@ -58,12 +60,12 @@ export function acceptEvent(
       return mismatch(
         `"${pending.intent}" may or may not have run; send approval (re-run it), ${pending.intent}_result (its outcome) or human_response`,
       );
-    case "human_input": {
+    case "question": {
       if (incoming.type !== "human_response")
         mismatch(`it awaits a human_response to "${pending.question}", got "${incoming.type}"`);
       return makeEvent(runtime, "human_response", humanResponseData(pending, data, mismatch), meta);
     }
-    case "external_result":
+    case "async":
       if (incoming.type !== pending.resultType) mismatch(`it awaits "${pending.resultType}", got "${incoming.type}"`);
       return makeEvent(runtime, incoming.type, data, { ...meta, kind: "result", intent: pending.intent });
   }
@@ -73,11 +75,11 @@ function describe(pending: PendingRequest): string {
   switch (pending.kind) {
     case "approval":
       return `approval of ${pending.intent}`;
-    case "human_input":
+    case "question":
       return `human_response (${pending.format})`;
-    case "external_result":
+    case "async":
       return pending.resultType;
-    case "uncertain_execution":
+    case "uncertain":
       return `a decision on ${pending.intent}, which may or may not have run`;
   }
 }
@@ -104,43 +106,41 @@ function approvalData(agent: Agent, intentName: string, data: unknown, mismatch:
   return out;
 }
 
-const YES = new Set(["yes", "y", "true", "approve", "approved", "ok"]);
-const NO = new Set(["no", "n", "false", "reject", "rejected"]);
-
 function humanResponseData(
-  pending: Extract<PendingRequest, { kind: "human_input" }>,
+  pending: Extract<PendingRequest, { kind: "question" }>,
   data: unknown,
   mismatch: (why: string) => never,
 ) {
   const record = typeof data === "object" && data !== null ? (data as Record<string, unknown>) : { response: data };
-  const response = record.response;
-  if (response === undefined || response === null || response === "")
-    return mismatch('human_response needs a "response"');
-  if (pending.format === "yes_no") {
-    const word = String(response).trim().toLowerCase();
-    if (typeof response !== "boolean" && !YES.has(word) && !NO.has(word)) {
-      return mismatch(`the question wants yes or no, got "${String(response)}"`);
-    }
-    return { ...record, response: typeof response === "boolean" ? response : YES.has(word) };
-  }
-  if (pending.format === "multiple_choice" && pending.choices?.length) {
-    const match = pending.choices.find((c) => c.toLowerCase() === String(response).trim().toLowerCase());
-    if (!match) return mismatch(`the answer must be one of: ${pending.choices.join(", ")}`);
-    return { ...record, response: match };
-  }
-  if (typeof response !== "string") return mismatch('"response" must be text');
-  return record;
+  const question = {
+    text: pending.question,
+    format: pending.format,
+    ...(pending.choices && { choices: pending.choices }),
+  };
+  return { ...record, response: questionResponse({ question }, record.response, mismatch) };
 }
 
 /**
- * Resume (factor 6): validate the event against what the thread awaits,
- * append it, and run. A duplicate delivery (same `meta.idempotencyKey`) is
- * a no-op that returns the thread as it is.
+ * Resume (factor 6) for callers who hold the thread themselves: check the
+ * answer (or a raw event, e.g. a new user message) against what the thread
+ * awaits, append it, and run. An answer may leave out its request id here,
+ * because the caller holds the thread: it then answers the one pending
+ * request. A duplicate delivery (same idempotency key) is a no-op that
+ * returns the thread as it is. Entry points that share threads go through
+ * `runtime/`, which also takes the lease and requires the request id.
  */
-export async function resume(agent: Agent, thread: Thread, incoming: NewEvent, options: RunOptions): Promise<Thread> {
-  const key = incoming?.meta?.idempotencyKey;
+export async function resume(
+  agent: Agent,
+  thread: Thread,
+  incoming: Answer | NewEvent,
+  options: RunOptions,
+): Promise<Thread> {
+  const key = isAnswer(incoming) ? incoming.idempotencyKey : incoming?.meta?.idempotencyKey;
   if (key && thread.events.some((e) => e.meta?.idempotencyKey === key)) return thread;
-  const event = acceptEvent(agent, thread, incoming, options);
+  const clock = options.runtime ?? defaultRuntime;
+  const event = isAnswer(incoming)
+    ? acceptAnswer(agent, thread, incoming, { clock }).event
+    : acceptEvent(agent, thread, incoming, options);
   const next = appendEvents(thread, [event]);
   // An answer from outside is acknowledged to whoever sent it: durable.
   const stored = options.commit ? await options.commit(next, [event], true) : next;

@@ -3,6 +3,7 @@ import { resolvePolicy } from "../intent/intent.js";
 import { type ParsedStep, ParseError, parseStep, parseToolCalls } from "../intent/parse/index.js";
 import type { GenerateResult, Model, OutputMode } from "../model/types.js";
 import { defaultRuntime, type Event, type EventMeta, makeEvent, type Runtime } from "../thread/event.js";
+import { toJsonSafe } from "../thread/json-safe.js";
 import { consecutiveErrors, type NextAction, threadState } from "../thread/status.js";
 import { appendEvents, type Thread } from "../thread/thread.js";
 import { type Agent, findIntent, type NewEvent, renderPrompt } from "./agent.js";
@@ -228,7 +229,6 @@ async function runHandler(
   try {
     if (!intent?.handler) throw new TwelveError("invalid_agent", `intent "${intentName}" has no handler to run`);
     output = await intent.handler(args, { thread, stepId, signal: options.signal });
-    output = output === undefined ? null : JSON.parse(JSON.stringify(output));
   } catch (error) {
     const meta: EventMeta = { stepId };
     if (agent.errors.keepStack && error instanceof Error && error.stack) meta.stack = error.stack;
@@ -236,7 +236,15 @@ async function runHandler(
     const event = makeEvent(runtime, "error", { kind: "handler", intent: intentName, message }, meta);
     return afterError(agent, await append(thread, [event], options), options, runtime);
   }
-  const result = makeEvent(runtime, `${intentName}_result`, output, { kind: "result", stepId, intent: intentName });
+  // The side effect happened: whatever came back is recorded as JSON (a BigInt, a Date, a cycle),
+  // never turned into an error the model would retry.
+  let value: unknown;
+  try {
+    value = toJsonSafe(output);
+  } catch (error) {
+    value = { unserializable: true, note: `the handler succeeded; its result could not be read: ${String(error)}` };
+  }
+  const result = makeEvent(runtime, `${intentName}_result`, value, { kind: "result", stepId, intent: intentName });
   return append(thread, [result], options);
 }
 

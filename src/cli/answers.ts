@@ -1,67 +1,85 @@
 import { createInterface } from "node:readline";
-import type { NewEvent } from "../agent/agent.js";
-import { approve, humanResponse, reject } from "../agent/events.js";
+import { abandon, approve, edit, markDone, reject, respond, result, runAgain } from "../agent/events.js";
 import { TwelveError } from "../errors/index.js";
-import type { PendingRequest } from "../thread/status.js";
+import type { By } from "../thread/event.js";
+import type { Answer, HumanRequest } from "../thread/request.js";
 
-/** Where the CLI gets a human's decision for a paused thread. `undefined`: nobody answered. */
-export type Decide = (pending: PendingRequest) => Promise<NewEvent | undefined>;
+/** Where the CLI gets a human's decision on a request it displayed. `undefined`: nobody answered. */
+export type Decide = (request: HumanRequest) => Promise<Answer | undefined>;
 
-export interface AnswerFlags {
-  yes?: boolean;
+/** One-shot decision flags: each answers exactly the request named by `--request`. */
+export interface DecisionFlags {
   approve?: boolean;
   reject?: string;
   edit?: string;
-  answer?: string[];
+  answer?: string;
+  result?: string;
+  markDone?: string | boolean;
+  runAgain?: boolean;
+  abandon?: string;
 }
 
-function parseEdit(text: string): Record<string, unknown> {
+export const DECISION_FLAGS: readonly (keyof DecisionFlags)[] = [
+  "approve",
+  "reject",
+  "edit",
+  "answer",
+  "result",
+  "markDone",
+  "runAgain",
+  "abandon",
+];
+
+/** `--mark-done` → `mark-done`, for messages. */
+export const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+export function parseJsonFlag(flag: string, text: string, objectOnly = false): unknown {
   try {
-    const value = JSON.parse(text);
-    if (typeof value === "object" && value !== null && !Array.isArray(value)) return value;
+    const value = JSON.parse(text) as unknown;
+    if (!objectOnly || (typeof value === "object" && value !== null && !Array.isArray(value))) return value;
   } catch {
     // fall through to the error below
   }
-  throw new TwelveError("invalid_flag", `--edit needs a JSON object of arguments, e.g. '{"a":3,"b":5}'; got ${text}`);
-}
-
-/** Answers given on the command line; each one-shot flag is used once. */
-export function flagAnswers(flags: AnswerFlags): Decide {
-  let once = { approve: flags.approve, reject: flags.reject, edit: flags.edit };
-  const answers = [...(flags.answer ?? [])];
-  return async (pending) => {
-    if (pending.kind === "approval" || pending.kind === "uncertain_execution") {
-      if (once.edit !== undefined) {
-        const edited = parseEdit(once.edit);
-        once = { ...once, edit: undefined };
-        return approve({ arguments: edited, by: "cli" });
-      }
-      if (once.reject !== undefined) {
-        const feedback = once.reject;
-        once = { ...once, reject: undefined };
-        return reject(feedback, { by: "cli" });
-      }
-      if (once.approve) {
-        once = { ...once, approve: false };
-        return approve({ by: "cli" });
-      }
-      if (flags.yes && pending.kind === "approval") return approve({ by: "cli --yes" });
-      return undefined;
-    }
-    if (pending.kind === "human_input") {
-      const next = answers.shift();
-      return next === undefined ? undefined : humanResponse(next, { by: "cli" });
-    }
-    return undefined;
-  };
+  const want = objectOnly ? `a JSON object, e.g. '{"a":3,"b":5}'` : "JSON";
+  throw new TwelveError("invalid_flag", `${flag} needs ${want}; got ${text}`);
 }
 
 /**
- * Answers read line by line from standard input (for scripts): for an
- * approval `y`/`yes`, `n <feedback>` or `edit <json>`; for a question, the
- * line is the answer.
+ * The answer the one decision flag gives for `request`, bound to its id and
+ * to the digest the user passed (`--digest`, printed in the pause hint).
  */
-export function stdinAnswers(input: NodeJS.ReadableStream = process.stdin): Decide {
+export function flagAnswer(request: HumanRequest, flags: DecisionFlags, digest: string | undefined, by: By): Answer {
+  const target = { id: request.id, ...(digest !== undefined && { argsDigest: digest }) };
+  const options = { by };
+  if (flags.approve) return approve(target, options);
+  if (flags.edit !== undefined) {
+    return edit(target, parseJsonFlag("--edit", flags.edit, true) as Record<string, unknown>, options);
+  }
+  if (flags.reject !== undefined) return reject(target, flags.reject, options);
+  if (flags.answer !== undefined) return respond(target, flags.answer, options);
+  if (flags.result !== undefined) return result(target, parseJsonFlag("--result", flags.result), options);
+  if (flags.markDone !== undefined) {
+    const value = typeof flags.markDone === "string" ? parseJsonFlag("--mark-done", flags.markDone) : undefined;
+    return markDone(target, value, options);
+  }
+  if (flags.runAgain) return runAgain(target, options);
+  if (flags.abandon !== undefined) return abandon(target, flags.abandon, options);
+  throw new TwelveError("invalid_flag", "--request needs a decision flag (see the pause hint)");
+}
+
+/** `--yes`: approves the approval requests this invocation raised, never an uncertain step. */
+export function yesAnswers(by: By): Decide {
+  return async (request) => (request.kind === "approval" ? approve(request, { by }) : undefined);
+}
+
+/**
+ * Answers read line by line from standard input (for scripts), each bound
+ * to the request just printed: for an approval `y`/`yes`, `n <feedback>` or
+ * `edit <json>`; for a question, the line is the answer; for an uncertain
+ * step `done [json]`, `again` or `abandon <reason>`; for an async step, the
+ * line is the result as JSON.
+ */
+export function stdinAnswers(by: By, input: NodeJS.ReadableStream = process.stdin): Decide {
   const lines: string[] = [];
   const waiting: ((line: string | undefined) => void)[] = [];
   let closed = false;
@@ -81,74 +99,93 @@ export function stdinAnswers(input: NodeJS.ReadableStream = process.stdin): Deci
       : closed
         ? Promise.resolve(undefined)
         : new Promise((r) => waiting.push(r));
-  return async (pending) => {
+  const options = { by };
+  return async (request) => {
     const line = await nextLine();
     if (line === undefined) return undefined;
-    if (pending.kind === "human_input") return humanResponse(line, { by: "stdin" });
-    if (pending.kind === "external_result") return undefined;
     const trimmed = line.trim();
-    if (/^(y|yes|approve)$/i.test(trimmed)) return approve({ by: "stdin" });
-    const edit = trimmed.match(/^edit\s+(.+)$/i);
-    if (edit?.[1]) return approve({ arguments: parseEdit(edit[1]), by: "stdin" });
-    const no = trimmed.match(/^(?:n|no|reject)\b[:\s]*(.*)$/i);
-    if (no) return reject(no[1] || "rejected", { by: "stdin" });
-    throw new TwelveError("invalid_answer", `cannot read "${line}" as an approval; use y, n <feedback> or edit <json>`);
+    const cannot = (want: string): never => {
+      throw new TwelveError("invalid_answer", `cannot read "${line}" as an answer to ${request.kind}; use ${want}`);
+    };
+    switch (request.kind) {
+      case "question":
+        return respond(request, line, options);
+      case "async":
+        return result(request, parseJsonFlag("the result line", trimmed), options);
+      case "approval": {
+        if (/^(y|yes|approve)$/i.test(trimmed)) return approve(request, options);
+        const edited = trimmed.match(/^edit\s+(.+)$/i);
+        if (edited?.[1])
+          return edit(request, parseJsonFlag("edit", edited[1], true) as Record<string, unknown>, options);
+        const no = trimmed.match(/^(?:n|no|reject)\b[:\s]*(.*)$/i);
+        if (no) return reject(request, no[1] || "rejected", options);
+        return cannot("y, n <feedback> or edit <json>");
+      }
+      case "uncertain": {
+        const done = trimmed.match(/^(?:done|mark[_ -]done)(?:\s+(.+))?$/i);
+        if (done) return markDone(request, done[1] ? parseJsonFlag("done", done[1]) : undefined, options);
+        if (/^(again|run[_ -]again)$/i.test(trimmed)) return runAgain(request, options);
+        const gone = trimmed.match(/^abandon\b[:\s]*(.*)$/i);
+        if (gone) return abandon(request, gone[1] || "abandoned", options);
+        return cannot("done [json], again or abandon <reason>");
+      }
+    }
   };
 }
 
-/** Interactive prompts in a terminal (approve / reject with feedback / edit arguments; questions). */
-export function terminalAnswers(): Decide {
-  return async (pending) => {
+/** Interactive prompts in a terminal, each bound to the request it displays. */
+export function terminalAnswers(by: By): Decide {
+  return async (request) => {
     const { confirm, input, select } = await import("@inquirer/prompts");
-    if (pending.kind === "human_input") {
-      if (pending.format === "yes_no") {
-        return humanResponse(await confirm({ message: pending.question }), { by: "terminal" });
+    const options = { by };
+    const shown = JSON.stringify(request.args ?? {});
+    if (request.kind === "question") {
+      const q = request.question ?? { text: "", format: "free_text" as const };
+      if (q.format === "yes_no") return respond(request, await confirm({ message: q.text }), options);
+      if (q.format === "multiple_choice" && q.choices?.length) {
+        const choice = await select({ message: q.text, choices: q.choices.map((c) => ({ value: c })) });
+        return respond(request, choice, options);
       }
-      if (pending.format === "multiple_choice" && pending.choices?.length) {
-        const choice = await select({ message: pending.question, choices: pending.choices.map((c) => ({ value: c })) });
-        return humanResponse(choice, { by: "terminal" });
-      }
-      return humanResponse(await input({ message: pending.question, required: true }), { by: "terminal" });
+      return respond(request, await input({ message: q.text, required: true }), options);
     }
-    if (pending.kind === "external_result") return undefined;
-    const label =
-      pending.kind === "approval"
-        ? `Approve ${pending.intent} ${JSON.stringify(pending.arguments)}?`
-        : `${pending.intent} ${JSON.stringify(pending.arguments)} may or may not have run. Run it again?`;
+    if (request.kind === "async") return undefined;
+    if (request.kind === "uncertain") {
+      const action = await select({
+        message: `⚠ ${request.intent} ${shown} may or may not have run (it started; no result was recorded). Check, then:`,
+        choices: [
+          { name: "it ran: mark it done", value: "mark_done" },
+          { name: "it did not run: run it again", value: "run_again" },
+          { name: "abandon it (the agent is told it did not run)", value: "abandon" },
+        ],
+      });
+      if (action === "mark_done") return markDone(request, undefined, options);
+      if (action === "run_again") return runAgain(request, options);
+      return abandon(request, await input({ message: "Why (for the agent):", required: true }), options);
+    }
     const action = await select({
-      message: label,
+      message: `Approve ${request.intent} ${shown}?`,
       choices: [
         { name: "approve", value: "approve" },
         { name: "reject with feedback", value: "reject" },
         { name: "edit arguments, then approve", value: "edit" },
       ],
     });
-    if (action === "approve") return approve({ by: "terminal" });
-    if (action === "reject")
-      return reject(await input({ message: "Feedback for the agent:", required: true }), { by: "terminal" });
+    if (action === "approve") return approve(request, options);
+    if (action === "reject") {
+      return reject(request, await input({ message: "Feedback for the agent:", required: true }), options);
+    }
     const text = await input({
       message: "Arguments (JSON):",
-      default: JSON.stringify(pending.arguments),
+      default: shown,
       validate: (v) => {
         try {
-          parseEdit(v);
+          parseJsonFlag("the arguments", v, true);
           return true;
         } catch (error) {
           return (error as Error).message;
         }
       },
     });
-    return approve({ arguments: parseEdit(text), by: "terminal" });
-  };
-}
-
-/** Flags first, then stdin or the terminal. */
-export function chain(...sources: Decide[]): Decide {
-  return async (pending) => {
-    for (const source of sources) {
-      const answer = await source(pending);
-      if (answer) return answer;
-    }
-    return undefined;
+    return edit(request, parseJsonFlag("the arguments", text, true) as Record<string, unknown>, options);
   };
 }

@@ -3,10 +3,29 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Agent } from "../agent/agent.js";
 import { TwelveError } from "../errors/index.js";
+import type { Model } from "../model/types.js";
 
 function looksLikeAgent(value: unknown): value is Agent {
   const v = value as Partial<Agent> | null;
   return !!v && typeof v === "object" && typeof v.name === "string" && Array.isArray(v.intents) && !!v.outputSpec;
+}
+
+export interface AgentModule {
+  agent: Agent;
+  /** The module's `model` export (a Model or a model string), used when no --model / $TWELVE_MODEL is given. */
+  model?: Model | string;
+}
+
+function looksLikeModel(value: unknown): value is Model | string {
+  if (typeof value === "string") return value !== "";
+  return !!value && typeof value === "object" && typeof (value as Partial<Model>).generate === "function";
+}
+
+/** Loads an agent module (see loadAgent) and its optional `model` export. */
+export async function loadAgentModule(path: string, cwd = process.cwd()): Promise<AgentModule> {
+  const mod = await importModule(path, cwd);
+  const agent = pickAgent(mod, path);
+  return looksLikeModel(mod.model) ? { agent, model: mod.model } : { agent };
 }
 
 /**
@@ -15,6 +34,10 @@ function looksLikeAgent(value: unknown): value is Agent {
  * imported lazily so the CLI stays light for `.js` agents.
  */
 export async function loadAgent(path: string, cwd = process.cwd()): Promise<Agent> {
+  return pickAgent(await importModule(path, cwd), path);
+}
+
+async function importModule(path: string, cwd: string): Promise<Record<string, unknown>> {
   const file = resolve(cwd, path);
   try {
     await access(file);
@@ -37,6 +60,10 @@ export async function loadAgent(path: string, cwd = process.cwd()): Promise<Agen
       `agent module "${path}" failed to load: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
+  return mod;
+}
+
+function pickAgent(mod: Record<string, unknown>, path: string): Agent {
   if (looksLikeAgent(mod.default)) return mod.default;
   if (looksLikeAgent(mod.agent)) return mod.agent;
   const agents = Object.values(mod).filter(looksLikeAgent);

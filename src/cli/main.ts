@@ -15,8 +15,6 @@ function io(): CliIO {
   };
 }
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
 export function program(): Command {
   const cli = new Command("twelve")
     .description("Build, run and resume 12-factor agents.")
@@ -34,16 +32,28 @@ export function program(): Command {
       "--store <spec>",
       "thread store: SQLite file, sqlite:<path> or postgres:// URL (default: $TWELVE_STORE or .twelve/twelve.db)",
     )
-    .option("-y, --yes", "approve every approval request")
-    .option("--approve", "approve the pending request once")
-    .option("--reject <feedback>", "reject the pending request with feedback for the agent")
-    .option("--edit <json>", "approve the pending request with edited arguments (JSON object)")
-    .option("--answer <text>", "answer a question from the agent (repeat for several)", collect)
-    .option("--stdin", "read answers line by line from standard input (y | n <feedback> | edit <json> | text)")
+    .option("--request <id>", "the request a decision flag answers (printed when the thread paused)")
+    .option(
+      "--digest <digest>",
+      "digest of the arguments you were shown (printed with approvals; refuses if they changed)",
+    )
+    .option("--approve", "approve the request named by --request")
+    .option("--reject <feedback>", "reject the request with feedback for the agent")
+    .option("--edit <json>", "approve the request with edited arguments (JSON object)")
+    .option("--answer <text>", "answer the question named by --request")
+    .option("--result <json>", "give the result an async step waits for")
+    .option("--mark-done [json]", "uncertain step: it ran (optionally with its result as JSON)")
+    .option("--run-again", "uncertain step: it did not run; run it again")
+    .option("--abandon <reason>", "uncertain step: do not run it; the agent is told it did not run")
+    .option("-y, --yes", "approve the approval requests this invocation raises (never an uncertain step)")
+    .option(
+      "--stdin",
+      "answer the requests this invocation raises from standard input, one line each (y | n <feedback> | edit <json> | text | done | again | abandon <reason>)",
+    )
     .addOption(new Option("--no-input", "never prompt; pause and print how to resume instead"))
     .addHelpText(
       "after",
-      "\nExit codes: 0 done, 1 the thread failed, 2 bad input or configuration, 3 paused awaiting an answer.\nThreads are saved in the store (.twelve/twelve.db by default) and resume from any later process with --thread <id>.",
+      "\nExit codes: 0 done, 1 the thread failed, 2 bad input, configuration or a refused answer (already answered, arguments changed, not allowed), 3 paused awaiting an answer.\nThreads are saved in the store (.twelve/twelve.db by default). A paused thread prints the request it waits on and the exact command that answers it (--request <id> [--digest <d>] and one decision); --thread <id> continues or shows a thread. Answers are recorded as $TWELVE_USER (default: your OS user).",
     )
     .action(async (agent: string, message: string | undefined, options) => {
       process.exitCode = await runCommand(agent, message, options, io());

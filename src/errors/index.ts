@@ -60,3 +60,37 @@ export class InvalidAgentError extends TwelveError {
 export function isTwelveError(value: unknown): value is TwelveError {
   return value instanceof TwelveError;
 }
+
+/**
+ * An answer to a human request that cannot be applied. Every such answer
+ * fails closed: nothing is appended and nothing runs.
+ * - `already_answered`: the request is no longer pending (details name who answered, when, via what);
+ * - `request_changed`: the digest does not match the arguments now awaiting a decision;
+ * - `invalid_decision`: the request does not allow this decision, or its payload is wrong;
+ * - `request_not_found`: no such request (malformed id, unknown thread or event);
+ * - `request_required`: an entry point that must name the request got an answer without an id;
+ * - `responder_refused`: the responders policy does not allow this person to answer.
+ */
+export type RequestErrorCode =
+  | "already_answered"
+  | "request_changed"
+  | "invalid_decision"
+  | "request_not_found"
+  | "request_required"
+  | "responder_refused";
+
+export class RequestError extends TwelveError {
+  declare readonly code: RequestErrorCode;
+  constructor(code: RequestErrorCode, message: string, details?: Record<string, unknown>) {
+    super(code, message, details);
+    this.name = "RequestError";
+  }
+}
+
+/** The request was answered before (by another process, person or delivery). */
+export class AlreadyAnsweredError extends RequestError {
+  constructor(threadId: string, message: string, details: Record<string, unknown> = {}) {
+    super("already_answered", `thread ${threadId}: ${message}`, { threadId, ...details });
+    this.name = "AlreadyAnsweredError";
+  }
+}

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import type { PolicyName } from "../thread/event.js";
+import type { By, PolicyName } from "../thread/event.js";
+import type { HumanRequest } from "../thread/request.js";
 import type { Thread } from "../thread/thread.js";
 
 /** Everything a handler may use besides its arguments. */
@@ -17,6 +18,26 @@ export type Policy<Args = Record<string, unknown>> = PolicyName | ((args: Args, 
 
 export type ArgsShape = z.ZodRawShape;
 
+/**
+ * Who may answer a request about this intent: ids matched against the
+ * answer's `by.id` (`"*"`: anyone identified), or a function deciding per
+ * answer. Checked by `runtime/` for every entry point; a refusal runs nothing.
+ */
+export type Responders = readonly string[] | ((by: By, request: HumanRequest) => boolean | Promise<boolean>);
+
+/** How a human is contacted about a request (channels); filled in by the channel and trigger layers. */
+export type ContactOptions = Record<string, unknown>;
+
+/** Reminders, escalation and expiry of a request; filled in by the timers layer. */
+export type TimerOptions = Record<string, unknown>;
+
+/** Human-facing options shared by intents and the built-in `request_human_input` (see AgentConfig.humanInput). */
+export interface HumanOptions {
+  responders?: Responders;
+  contact?: ContactOptions;
+  timers?: TimerOptions;
+}
+
 export interface Intent<Name extends string = string, Shape extends ArgsShape = ArgsShape> {
   name: Name;
   /** Arguments only; the `intent` discriminator is added by twelve. */
@@ -26,12 +47,17 @@ export interface Intent<Name extends string = string, Shape extends ArgsShape = 
   handler?: Handler<z.infer<z.ZodObject<Shape>>>;
   /** Safe to run again if a crash leaves it unclear whether it ran. Default false. */
   idempotent: boolean;
+  /** Who may answer this intent's requests; default: the agent's `responders`. */
+  responders?: Responders;
+  contact?: ContactOptions;
+  timers?: TimerOptions;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: an intent list is heterogeneous by nature.
 export type AnyIntent = Intent<string, any>;
 
-export interface IntentOptions<Args> {
+/** The one options shape of an intent. */
+export interface IntentOptions<Args> extends HumanOptions {
   description: string;
   /** Default: `run` when a handler is given, otherwise `done`. */
   policy?: Policy<Args>;
@@ -60,6 +86,9 @@ export function defineIntent<const Name extends string, Shape extends ArgsShape>
     idempotent: options.idempotent ?? false,
   };
   if (options.handler) intent.handler = options.handler;
+  if (options.responders) intent.responders = options.responders;
+  if (options.contact) intent.contact = options.contact;
+  if (options.timers) intent.timers = options.timers;
   return intent;
 }
 

@@ -16,18 +16,6 @@ export {
 } from "./errors.js";
 export { MemoryThreadStore, memoryStore } from "./memory.js";
 export { openStore } from "./open.js";
-export {
-  AlreadyAnsweredError,
-  type ResumeStoredResult,
-  resumeStored,
-  runStored,
-  type StoredRunOptions,
-  type SweepResult,
-  startStored,
-  storeCommit,
-  sweepRunnable,
-  withLease,
-} from "./runner.js";
 export type {
   AppendOptions,
   AppendResult,

@@ -11,7 +11,7 @@ export interface ThreadSummary {
   id: string;
   agent: string;
   status: ThreadStatus;
-  /** Kind of the pending request (`approval`, `human_input`, …) when the thread is paused. */
+  /** Kind of the pending request (`approval`, `question`, …) when the thread is paused. */
   pendingKind?: PendingRequest["kind"];
   pending?: PendingRequest;
   /** Number of events; the value to pass as `expectedVersion` for the next append. */

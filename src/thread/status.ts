@@ -4,18 +4,33 @@ import type { Thread } from "./thread.js";
 export type ThreadStatus = "running" | "awaiting_approval" | "awaiting_human" | "waiting" | "done" | "failed";
 
 /** Exactly what a paused thread waits for; derived from events, never stored. */
-export type PendingRequest =
+export type PendingRequest = (
   | { kind: "approval"; stepId: string; intent: string; arguments: Record<string, unknown> }
-  | { kind: "human_input"; stepId: string; question: string; format: HumanInputFormat; choices?: string[] }
-  | { kind: "external_result"; stepId: string; intent: string; resultType: string }
+  /** `intent` is absent for the loop's own escalation question (too many errors). */
+  | {
+      kind: "question";
+      stepId: string;
+      question: string;
+      format: HumanInputFormat;
+      choices?: string[];
+      intent?: string;
+    }
+  | { kind: "async"; stepId: string; intent: string; resultType: string }
   /** A non-idempotent handler was started but no result was recorded (crash): a human decides. */
   | {
-      kind: "uncertain_execution";
+      kind: "uncertain";
       stepId: string;
       startedId: string;
       intent: string;
       arguments: Record<string, unknown>;
-    };
+    }
+) & {
+  /** When the event the request derives from was written (absent in rows stored before it was kept). */
+  at?: string;
+};
+
+/** The kinds of human request, one enum for code, store columns and docs. */
+export type RequestKind = PendingRequest["kind"];
 
 export type HumanInputFormat = "free_text" | "yes_no" | "multiple_choice";
 
@@ -60,15 +75,20 @@ export function threadState(thread: Thread): ThreadState {
     const args = stepArguments(last);
     switch (meta.policy) {
       case "approve":
-        return { status: "awaiting_approval", pending: { kind: "approval", stepId: last.id, intent, arguments: args } };
+        return {
+          status: "awaiting_approval",
+          pending: { kind: "approval", stepId: last.id, intent, arguments: args, at: last.at },
+        };
       case "human": {
         const data = (last.data ?? {}) as Record<string, unknown>;
         const options = (data.options ?? {}) as Record<string, unknown>;
         const pending: PendingRequest = {
-          kind: "human_input",
+          kind: "question",
           stepId: last.id,
           question: String(data.question ?? ""),
           format: (options.format as HumanInputFormat) ?? "free_text",
+          intent,
+          at: last.at,
         };
         if (Array.isArray(options.choices)) pending.choices = options.choices.map(String);
         return { status: "awaiting_human", pending };
@@ -76,7 +96,7 @@ export function threadState(thread: Thread): ThreadState {
       case "async":
         return {
           status: "waiting",
-          pending: { kind: "external_result", stepId: last.id, intent, resultType: `${intent}_result` },
+          pending: { kind: "async", stepId: last.id, intent, resultType: `${intent}_result`, at: last.at },
         };
       case "done":
         return { status: "done", reason: intent };
@@ -103,11 +123,12 @@ export function threadState(thread: Thread): ThreadState {
     return {
       status: "awaiting_human",
       pending: {
-        kind: "uncertain_execution",
+        kind: "uncertain",
         stepId: meta.stepId ?? last.id,
         startedId: last.id,
         intent,
         arguments: args,
+        at: last.at,
       },
     };
   }
@@ -119,7 +140,13 @@ export function threadState(thread: Thread): ThreadState {
       const data = (last.data ?? {}) as Record<string, unknown>;
       return {
         status: "awaiting_human",
-        pending: { kind: "human_input", stepId: last.id, question: String(data.question ?? ""), format: "free_text" },
+        pending: {
+          kind: "question",
+          stepId: last.id,
+          question: String(data.question ?? ""),
+          format: "free_text",
+          at: last.at,
+        },
       };
     }
     case "approval": {

@@ -1,25 +1,37 @@
 import { existsSync } from "node:fs";
+import { userInfo } from "node:os";
 import type { Agent } from "../../agent/agent.js";
-import { userMessage } from "../../agent/events.js";
-import { acceptEvent, resume } from "../../agent/resume.js";
-import { run } from "../../agent/run.js";
-import { TwelveError } from "../../errors/index.js";
+import { RequestError, TwelveError } from "../../errors/index.js";
 import { resolveModel } from "../../model/resolve.js";
+import type { Model } from "../../model/types.js";
+import { createRuntime, type RuntimeResult } from "../../runtime/runtime.js";
 import { ThreadNotFoundError } from "../../store/errors.js";
 import { openStore } from "../../store/open.js";
-import { storeCommit } from "../../store/runner.js";
 import type { ThreadStore } from "../../store/types.js";
-import { defaultRuntime, makeEvent } from "../../thread/event.js";
-import { type PendingRequest, threadState } from "../../thread/status.js";
-import { appendEvents, createThread, type Thread } from "../../thread/thread.js";
-import { type AnswerFlags, chain, type Decide, flagAnswers, stdinAnswers, terminalAnswers } from "../answers.js";
-import { loadAgent } from "../load-agent.js";
+import type { By } from "../../thread/event.js";
+import { type HumanRequest, parseRequestId } from "../../thread/request.js";
+import {
+  DECISION_FLAGS,
+  type Decide,
+  type DecisionFlags,
+  flagAnswer,
+  flagName,
+  stdinAnswers,
+  terminalAnswers,
+  yesAnswers,
+} from "../answers.js";
+import { loadAgentModule } from "../load-agent.js";
 import { printer } from "../print.js";
 import { threadFiles } from "../thread-files.js";
 
-export interface RunCommandOptions extends AnswerFlags {
+export interface RunCommandOptions extends DecisionFlags {
   model?: string;
   thread?: string;
+  /** The request the decision flag answers (printed in the pause hint). */
+  request?: string;
+  /** The digest of the arguments shown (printed in the pause hint for approvals and uncertain steps). */
+  digest?: string;
+  yes?: boolean;
   stdin?: boolean;
   input?: boolean;
   /** Thread store: SQLite file, sqlite:<path> or postgres:// URL. Default $TWELVE_STORE, else .twelve/twelve.db. */
@@ -38,28 +50,91 @@ export interface CliIO {
 /** Exit codes: 0 done, 1 the thread failed, 2 bad input, 3 paused awaiting an answer. */
 export const EXIT = { done: 0, failed: 1, usage: 2, paused: 3 } as const;
 
+const invalidFlag = (message: string) => new TwelveError("invalid_flag", message);
+
+/** Who answers from this terminal: $TWELVE_USER, else the OS user. */
+function cliUser(env: NodeJS.ProcessEnv): By {
+  let id = env.TWELVE_USER;
+  if (!id) {
+    try {
+      id = userInfo().username;
+    } catch {
+      id = "cli";
+    }
+  }
+  return { id: id || "cli", via: "cli" };
+}
+
+/**
+ * Refuses flag combinations that could answer something nobody saw: a
+ * one-shot decision flag answers exactly the request named by --request;
+ * --yes and --stdin answer only the requests this invocation raises, so on
+ * a --thread resume (whose pending request this invocation did not raise)
+ * they need --request too.
+ */
+function checkFlags(message: string | undefined, options: RunCommandOptions): void {
+  const decisions = DECISION_FLAGS.filter((k) => options[k] !== undefined && options[k] !== false);
+  if (decisions.length > 1) {
+    throw invalidFlag(`${decisions.map(flagName).join(" and ")} conflict: give one decision`);
+  }
+  if (decisions.length === 1 && !options.request) {
+    throw invalidFlag(
+      `${flagName(decisions[0] as string)} needs --request <id>: the request it answers, printed when the thread paused`,
+    );
+  }
+  if (options.request && decisions.length === 0) {
+    throw invalidFlag(
+      "--request needs a decision flag (--approve, --reject, --edit, --answer, --result, --mark-done, --run-again or --abandon)",
+    );
+  }
+  if (options.digest !== undefined && !options.request) throw invalidFlag("--digest goes with --request");
+  if (options.thread && !options.request && (options.yes || options.stdin)) {
+    throw invalidFlag(
+      `${options.yes ? "--yes" : "--stdin"} on a --thread resume needs --request <id>: it answers only requests this invocation raises`,
+    );
+  }
+  if (options.request && message !== undefined) throw invalidFlag("give either a message or --request, not both");
+  if (!options.thread && !options.request && (message === undefined || message.trim() === "")) {
+    throw invalidFlag("give a message to start a thread, or --thread <id> to resume one");
+  }
+}
+
 export async function runCommand(
   agentPath: string,
   message: string | undefined,
   options: RunCommandOptions,
   io: CliIO,
 ): Promise<number> {
-  const agent = await loadAgent(agentPath, io.cwd);
+  checkFlags(message, options);
+  const { agent, model: moduleModel } = await loadAgentModule(agentPath, io.cwd);
+  // Resolve the model before anything is written, so a bad --model leaves no thread behind.
+  const model = await pickModel(options.model, moduleModel, io);
   const store = await openStore(options.store ?? io.env.TWELVE_STORE, { cwd: io.cwd });
   try {
-    return await runWithStore(agent, agentPath, message, options, io, store);
+    return await runWithStore(agent, agentPath, message, options, io, store, model);
   } finally {
     await store.close();
   }
 }
 
+async function pickModel(flag: string | undefined, fromModule: Model | string | undefined, io: CliIO): Promise<Model> {
+  const spec = flag ?? (io.env.TWELVE_MODEL || undefined);
+  const model =
+    spec === undefined && fromModule !== undefined && typeof fromModule !== "string"
+      ? fromModule
+      : await resolveModel(spec ?? (fromModule as string | undefined), { env: io.env });
+  // An embedded model downloads and loads here, with its progress bar, before the first step.
+  const loadable = model as { load?: () => Promise<unknown> };
+  if (typeof loadable.load === "function") await loadable.load();
+  return model;
+}
+
 /** Threads saved as `.twelve/threads/<id>.json` by earlier versions move into the store on first resume. */
-async function loadThread(store: ThreadStore, cwd: string, id: string): Promise<Thread> {
-  const stored = await store.get(id);
-  if (stored) return stored;
+async function importLegacyThread(store: ThreadStore, cwd: string, id: string): Promise<void> {
+  if (await store.get(id)) return;
   const files = threadFiles(cwd);
   if (!existsSync(files.pathOf(id))) throw new ThreadNotFoundError(id);
-  return store.create(await files.load(id));
+  await store.create(await files.load(id));
 }
 
 async function runWithStore(
@@ -69,54 +144,62 @@ async function runWithStore(
   options: RunCommandOptions,
   io: CliIO,
   store: ThreadStore,
+  model: Model,
 ): Promise<number> {
   const out = printer(io.stdout, io.color);
-  const runtime = defaultRuntime;
+  const by = cliUser(io.env);
+  let announced = options.thread !== undefined || options.request !== undefined;
+  const rt = createRuntime({
+    store,
+    agents: agent,
+    model,
+    onEvent: (e, thread) => {
+      // A new thread's id comes first, so a kill at any later moment leaves it on screen.
+      if (!announced) out.line(`thread ${thread.id}`);
+      announced = true;
+      out.event(e);
+    },
+  });
+  const hint = { agentPath, model: options.model, store: options.store };
 
-  let thread: Thread;
-  if (options.thread) {
-    thread = await loadThread(store, io.cwd, options.thread);
+  let threadId = options.thread;
+  if (options.request) {
+    const ref = parseRequestId(options.request);
+    if (!ref) throw new RequestError("request_not_found", `"${options.request}" is not a request id`);
+    if (threadId !== undefined && threadId !== ref.threadId) {
+      throw invalidFlag(`request ${options.request} belongs to thread ${ref.threadId}, not ${threadId}`);
+    }
+    threadId = ref.threadId;
+  }
+  if (threadId !== undefined) {
+    await importLegacyThread(store, io.cwd, threadId);
+    const thread = await store.load(threadId);
     if (thread.agent !== agent.name) {
       throw new TwelveError(
         "agent_mismatch",
         `thread ${thread.id} belongs to agent "${thread.agent}", not "${agent.name}" (${agentPath})`,
       );
     }
-    if (message !== undefined) {
-      const event = acceptEvent(agent, thread, userMessage(message), { runtime });
-      await store.append(thread.id, [event], { expectedVersion: thread.version });
-      thread = appendEvents(thread, [event]);
-      out.event(event);
-    }
-  } else {
-    if (message === undefined || message.trim() === "") {
-      throw new TwelveError("invalid_flag", "give a message to start a thread, or --thread <id> to resume one");
-    }
-    const first = makeEvent(runtime, "user_message", message);
-    thread = createThread(agent.name, [first], { runtime });
-    await store.create(thread);
-    out.line(`thread ${thread.id}`);
-    out.event(first);
   }
 
-  const model = await resolveModel(options.model, { env: io.env });
-  // An embedded model downloads and loads here, with its progress bar, before the first step.
-  const loadable = model as { load?: () => Promise<unknown> };
-  if (typeof loadable.load === "function") await loadable.load();
-  const decide: Decide = chain(
-    flagAnswers(options),
-    ...(options.stdin ? [stdinAnswers()] : io.interactive && options.input !== false ? [terminalAnswers()] : []),
-  );
-  const runOptions = {
-    model,
-    runtime,
-    commit: storeCommit(store),
-    onEvent: (e: Parameters<typeof out.event>[0]) => out.event(e),
-  };
+  let current: RuntimeResult;
+  if (options.request) {
+    const request = await rt.request(options.request);
+    current = await rt.answer(flagAnswer(request, options, options.digest, by));
+  } else if (threadId !== undefined) {
+    current =
+      message !== undefined
+        ? await rt.send(threadId, { type: "user_message", data: message, meta: { by } })
+        : await rt.continue(threadId);
+  } else {
+    current = await rt.start(agent, message as string, { by });
+  }
 
-  thread = await run(agent, thread, runOptions);
+  // checkFlags refused --yes / --stdin where a request pending before this invocation could reach them,
+  // so every request they see here was raised (and printed) by this invocation.
+  const decide = deciders(options, io, by);
   for (;;) {
-    const state = threadState(thread);
+    const { thread, state, request } = current;
     if (state.status === "done") {
       out.line(`done · thread ${thread.id} · ${thread.events.length} events`);
       return EXIT.done;
@@ -125,27 +208,58 @@ async function runWithStore(
       out.line(`failed (${state.reason}) · thread ${thread.id}`);
       return EXIT.failed;
     }
-    const pending = state.pending;
-    const answer = pending ? await decide(pending) : undefined;
-    if (!pending || !answer) {
+    if (request) out.line(describeRequest(request));
+    const answer = request ? await decide?.(request) : undefined;
+    if (!request || !answer) {
       out.line(`paused: ${state.status} · thread ${thread.id}`);
-      if (pending) out.line(`resume with: ${resumeHint(agentPath, thread.id, pending)}`);
+      if (request) out.line(`${request.kind === "uncertain" ? "decide" : "resume"} with: ${resumeHint(hint, request)}`);
       return EXIT.paused;
     }
-    thread = await resume(agent, thread, answer, runOptions);
+    current = await rt.answer(answer);
   }
 }
 
-function resumeHint(agentPath: string, id: string, pending: PendingRequest): string {
-  const base = `twelve run ${agentPath} --thread ${id}`;
-  switch (pending.kind) {
+/** --yes, --stdin or the terminal: who answers the requests this invocation raises. */
+function deciders(options: RunCommandOptions, io: CliIO, by: By): Decide | undefined {
+  if (options.stdin) return stdinAnswers(by);
+  if (options.yes) return yesAnswers(by);
+  // Prompts bind to the request they display, so they may answer any request, raised here or before.
+  if (io.interactive && options.input !== false) return terminalAnswers(by);
+  return undefined;
+}
+
+export function describeRequest(request: HumanRequest): string {
+  const args = JSON.stringify(request.args ?? {});
+  switch (request.kind) {
     case "approval":
-    case "uncertain_execution":
+      return `request ${request.id}: approve ${request.intent} ${args}? (digest ${request.argsDigest})`;
+    case "question":
+      return `request ${request.id}: question: ${request.question?.text ?? ""}${
+        request.question?.choices ? ` [${request.question.choices.join(" | ")}]` : ""
+      }`;
+    case "async":
+      return `request ${request.id}: waiting for ${request.resultType}`;
+    case "uncertain":
+      return `⚠ request ${request.id}: ${request.intent} ${args} may or may not have run: it started and no result was recorded (the process stopped). Check before deciding. (digest ${request.argsDigest})`;
+  }
+}
+
+function resumeHint(hint: { agentPath: string; model?: string; store?: string }, request: HumanRequest): string {
+  const quote = (s: string) => (/^[\w./:@%+=,-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);
+  let base = `twelve run ${quote(hint.agentPath)}`;
+  if (hint.model) base += ` --model ${quote(hint.model)}`;
+  if (hint.store) base += ` --store ${quote(hint.store)}`;
+  base += ` --request ${request.id}`;
+  if (request.argsDigest) base += ` --digest ${request.argsDigest}`;
+  switch (request.kind) {
+    case "approval":
       return `${base} --approve | --reject "<feedback>" | --edit '<json>'`;
-    case "human_input":
+    case "question":
       return `${base} --answer "<text>"`;
-    case "external_result":
-      return `append a ${pending.resultType} event (e.g. through the server)`;
+    case "async":
+      return `${base} --result '<json>'`;
+    case "uncertain":
+      return `${base} --mark-done ['<result json>'] | --run-again | --abandon "<reason>"`;
   }
 }
 

@@ -23,7 +23,7 @@ export interface ThreadsIO {
 const EXIT = { ok: 0, usage: 2 } as const;
 
 const STATUSES = ["running", "awaiting_approval", "awaiting_human", "waiting", "done", "failed"];
-const PENDING = ["approval", "human_input", "external_result", "uncertain_execution"];
+const PENDING = ["approval", "question", "async", "uncertain"];
 
 /**
  * `twelve threads ls|show|fork|export|import|archive`: inspect and move threads
@@ -266,11 +266,11 @@ function describePending(p: NonNullable<ThreadSummary["pending"]>): string {
   switch (p.kind) {
     case "approval":
       return `approval of ${p.intent}`;
-    case "human_input":
+    case "question":
       return `answer to "${p.question}"`;
-    case "external_result":
+    case "async":
       return p.resultType;
-    case "uncertain_execution":
+    case "uncertain":
       return `decision: ${p.intent} may or may not have run`;
   }
 }

@@ -72,4 +72,18 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     ALTER TABLE $S.twelve_events ADD COLUMN at_ms bigint;
     `,
   },
+  {
+    version: 4,
+    name: "pending request kinds renamed",
+    // human_input → question, external_result → async, uncertain_execution → uncertain, in the indexed
+    // column and in the stored request; archived rows too, since they still load. `->>` on a non-object is NULL.
+    sql: `
+    UPDATE $S.twelve_threads SET pending_kind = CASE pending_kind
+        WHEN 'human_input' THEN 'question' WHEN 'external_result' THEN 'async' WHEN 'uncertain_execution' THEN 'uncertain' END
+      WHERE pending_kind IN ('human_input', 'external_result', 'uncertain_execution');
+    UPDATE $S.twelve_threads SET pending = jsonb_set(pending, '{kind}', to_jsonb(CASE pending->>'kind'
+        WHEN 'human_input' THEN 'question' WHEN 'external_result' THEN 'async' WHEN 'uncertain_execution' THEN 'uncertain' END))
+      WHERE pending->>'kind' IN ('human_input', 'external_result', 'uncertain_execution');
+    `,
+  },
 ];

@@ -56,4 +56,16 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE twelve_events ADD COLUMN at_ms INTEGER;
   `,
+  // 4: pending request kinds renamed (human_input → question, external_result → async,
+  // uncertain_execution → uncertain), in the indexed column and in the stored request. Archived rows
+  // too: they still load. A `pending` that is not valid JSON is left alone (reading it reports the damage).
+  `
+  UPDATE twelve_threads SET pending_kind = CASE pending_kind
+      WHEN 'human_input' THEN 'question' WHEN 'external_result' THEN 'async' WHEN 'uncertain_execution' THEN 'uncertain' END
+    WHERE pending_kind IN ('human_input', 'external_result', 'uncertain_execution');
+  UPDATE twelve_threads SET pending = json_set(pending, '$.kind', CASE json_extract(pending, '$.kind')
+      WHEN 'human_input' THEN 'question' WHEN 'external_result' THEN 'async' WHEN 'uncertain_execution' THEN 'uncertain' END)
+    WHERE json_extract(CASE WHEN json_valid(pending) THEN pending END, '$.kind')
+      IN ('human_input', 'external_result', 'uncertain_execution');
+  `,
 ];

@@ -1,0 +1,25 @@
+/**
+ * The one way in: every entry point (CLI, HTTP server, channels, triggers,
+ * workers) starts, answers and continues threads through `createRuntime`,
+ * under the thread's lease, with the request and responder checks.
+ */
+export { storeCommit } from "./commit.js";
+export { type RunnerLeaseOptions, withLease } from "./lease.js";
+export { listRequests, type RequestFilter, type RequestPage } from "./requests.js";
+export { checkResponder, respondersFor } from "./responders.js";
+export {
+  type AgentRuntime,
+  createRuntime,
+  type RuntimeOptions,
+  type RuntimeResult,
+  type StartOptions,
+} from "./runtime.js";
+export {
+  type ResumeStoredResult,
+  resumeStored,
+  runStored,
+  type StoredRunOptions,
+  type SweepResult,
+  startStored,
+  sweepRunnable,
+} from "./stored.js";
