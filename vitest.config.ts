@@ -3,7 +3,11 @@ import { defineConfig } from "vitest/config";
 
 const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta.url));
 
-export default defineConfig({
+// Suites that start many processes (crash loops, cross-process races) run in their own project,
+// one file at a time, so they neither starve each other nor the unit tests of the 2 CI cores.
+const multiProcess = ["test/crash/**/*.test.ts", "test/runtime/concurrency.test.ts"];
+
+const shared = {
   resolve: {
     // Examples import "twelve" as users do; in tests that means the sources.
     alias: [
@@ -11,10 +15,35 @@ export default defineConfig({
       { find: /^twelve\/testing$/, replacement: src("testing.ts") },
     ],
   },
+};
+
+export default defineConfig({
+  ...shared,
   test: {
-    include: ["src/**/*.test.ts", "test/**/*.test.ts", "examples/**/*.test.ts"],
     globalSetup: ["test/support/build.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    projects: [
+      {
+        ...shared,
+        test: {
+          name: "unit",
+          include: ["src/**/*.test.ts", "test/**/*.test.ts", "examples/**/*.test.ts"],
+          exclude: multiProcess,
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        ...shared,
+        test: {
+          name: "multi-process",
+          include: multiProcess,
+          fileParallelism: false,
+          testTimeout: 240_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
   },
 });

@@ -14,7 +14,7 @@ function twelve(args: string[], options: { cwd: string; input?: string; env?: Re
     cwd: options.cwd,
     input: options.input ?? "",
     encoding: "utf8",
-    env: { ...process.env, NO_COLOR: "1", TWELVE_MODEL: "", ...options.env },
+    env: { ...process.env, NO_COLOR: "1", TWELVE_MODEL: "", TWELVE_USER: "tester", ...options.env },
     timeout: 20_000,
   });
   return { code: result.status, out: result.stdout, err: result.stderr };
@@ -27,6 +27,15 @@ function workspace(script: unknown[]) {
 }
 
 const threadId = (out: string) => /thread (thr_\w+)/.exec(out)?.[1] ?? "";
+
+/** The request id and digest from the pause hint the CLI printed. */
+function hint(out: string): { request: string; digest: string } {
+  const line = out.split("\n").find((l) => l.startsWith("resume with:") || l.startsWith("decide with:")) ?? "";
+  return {
+    request: /--request (\S+)/.exec(line)?.[1] ?? "",
+    digest: /--digest (\S+)/.exec(line)?.[1] ?? "",
+  };
+}
 
 describe("twelve run", () => {
   it("runs the calculator end to end with --yes and saves the thread", () => {
@@ -51,15 +60,15 @@ describe("twelve run", () => {
     expect(saved.agent).toBe("calculator");
   });
 
-  it("pauses for approval (exit 3), then resumes from another process by thread id", () => {
+  it("pauses for approval (exit 3), then resumes from another process with the printed request and digest", () => {
     const dir = workspace([{ intent: "divide", a: 3, b: 4 }]);
     const first = twelve(["run", calculator, "divide 3 by 4", "--model", "script:script.json", "--no-input"], {
       cwd: dir,
     });
     expect(first.code).toBe(3);
     expect(first.out).toContain("paused: awaiting_approval");
-    expect(first.out).toContain("--approve");
-    const id = threadId(first.out);
+    const { request, digest } = hint(first.out);
+    expect(first.out).toContain(`--request ${request} --digest ${digest} --approve`);
     writeFileSync(
       join(dir, "rest.json"),
       JSON.stringify([
@@ -67,16 +76,96 @@ describe("twelve run", () => {
         { intent: "done_for_now", message: "0.6" },
       ]),
     );
+    // The rejection answers the printed request; --yes approves only what this invocation raises next.
     const second = twelve(
-      ["run", calculator, "--thread", id, "--reject", "use 5 instead of 4", "--model", "script:rest.json", "--approve"],
-      {
-        cwd: dir,
-      },
+      ["run", calculator, "--model", "script:rest.json", "--request", request, "--reject", "use 5 instead of 4", "--yes"],
+      { cwd: dir },
     );
     expect(second.err).toBe("");
     expect(second.code).toBe(0);
     expect(second.out).toContain('approval: {"approved":false,"feedback":"use 5 instead of 4"}');
     expect(second.out).toContain("✓ divide_result: 0.6");
+  });
+
+  it("refuses answers that name no request, or could approve something nobody saw", () => {
+    const dir = workspace([{ intent: "divide", a: 3, b: 4 }]);
+    const first = twelve(["run", calculator, "divide 3 by 4", "--model", "script:script.json", "--no-input"], {
+      cwd: dir,
+    });
+    const id = threadId(first.out);
+    const { request, digest } = hint(first.out);
+    const refused: [string[], RegExp][] = [
+      [["--thread", id, "--approve"], /--approve needs --request <id>/],
+      [["--thread", id, "--answer", "42"], /--answer needs --request <id>/],
+      [["--thread", id, "--yes"], /--yes on a --thread resume needs --request/],
+      [["--thread", id, "--stdin"], /--stdin on a --thread resume needs --request/],
+      [["--request", request, "--digest", digest, "--approve", "--reject", "no"], /--approve and --reject conflict/],
+      [["--request", request, "--digest", digest, "--answer", "42"], /"respond" is not allowed here; allowed: approve, edit, reject \[invalid_decision\]/],
+      [["--request", request, "--approve"], /must carry the digest of the arguments shown/],
+      [["--request", request, "--digest", "stale", "--approve"], /not the ones shown.*\[request_changed\]/],
+      [["--request", "rq_garbage", "--approve"], /not a request id \[request_not_found\]/],
+      [["--thread", "thr_other", "--request", request, "--digest", digest, "--approve"], /belongs to thread/],
+    ];
+    for (const [args, message] of refused) {
+      const r = twelve(["run", calculator, "--model", "script:script.json", ...args], { cwd: dir });
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.err, args.join(" ")).toMatch(message);
+    }
+    // Nothing was appended by any refused answer.
+    const exported = JSON.parse(twelve(["threads", "export", id], { cwd: dir }).out);
+    expect(exported.events.map((e: { type: string }) => e.type)).toEqual(["user_message", "divide"]);
+  });
+
+  it("an approval repeated after the thread moved on is already answered, and never approves the next request", () => {
+    const dir = workspace([{ intent: "divide", a: 5, b: 1 }]);
+    const first = twelve(["run", calculator, "charge twice", "--model", "script:script.json", "--no-input"], {
+      cwd: dir,
+    });
+    const approveFirst = hint(first.out);
+    writeFileSync(join(dir, "next.json"), JSON.stringify([{ intent: "divide", a: 500, b: 1 }]));
+    const args = ["--request", approveFirst.request, "--digest", approveFirst.digest, "--approve"];
+    const second = twelve(["run", calculator, "--model", "script:next.json", ...args], { cwd: dir });
+    expect(second.code).toBe(3);
+    expect(second.out).toContain("✓ divide_result: 5");
+    expect(second.out).toContain('approve divide {"a":500,"b":1}?');
+    const again = twelve(["run", calculator, "--model", "script:next.json", ...args], { cwd: dir });
+    expect(again.code).toBe(2);
+    expect(again.err).toMatch(/was already answered by tester via cli at .* \(approve, event evt_\w+\) \[already_answered\]/);
+    const exported = JSON.parse(twelve(["threads", "export", threadId(first.out)], { cwd: dir }).out);
+    expect(exported.events.filter((e: { type: string }) => e.type === "divide_result")).toHaveLength(1);
+    expect(exported.events.at(-1).data).toEqual({ intent: "divide", a: 500, b: 1 });
+  });
+
+  it("shows a step that may or may not have run as a warning with its own three choices", () => {
+    const dir = workspace([{ intent: "done_for_now", message: "ok" }]);
+    const at = "2026-01-01T00:00:00.000Z";
+    const thread = {
+      id: "thr_uncertain",
+      agent: "calculator",
+      schemaVersion: 1,
+      events: [
+        { id: "e1", type: "user_message", data: "divide 8 by 2", at },
+        { id: "e2", type: "divide", data: { intent: "divide", a: 8, b: 2 }, at, meta: { kind: "step", intent: "divide", policy: "approve" } },
+        { id: "e3", type: "approval", data: { approved: true }, at, meta: { stepId: "e2" } },
+        { id: "e4", type: "divide_started", data: { arguments: { a: 8, b: 2 } }, at, meta: { kind: "started", stepId: "e2", intent: "divide" } },
+      ],
+    };
+    writeFileSync(join(dir, "uncertain.json"), JSON.stringify(thread));
+    expect(twelve(["threads", "import", "uncertain.json"], { cwd: dir }).code).toBe(0);
+    const shown = twelve(["run", calculator, "--thread", "thr_uncertain", "--model", "script:script.json"], { cwd: dir });
+    expect(shown.code).toBe(3);
+    expect(shown.out).toMatch(/⚠ request rq_\S+: divide \{"a":8,"b":2\} may or may not have run/);
+    expect(shown.out).toMatch(/decide with: .* --mark-done \['<result json>'\] \| --run-again \| --abandon "<reason>"/);
+    expect(shown.out).not.toContain("--approve");
+    const { request, digest } = hint(shown.out);
+    // Approving is not a decision an uncertain step takes; running it again is, with the digest shown.
+    const wrong = twelve(["run", calculator, "--model", "script:script.json", "--request", request, "--digest", digest, "--approve"], { cwd: dir });
+    expect(wrong.code).toBe(2);
+    expect(wrong.err).toMatch(/\[invalid_decision\]/);
+    const again = twelve(["run", calculator, "--model", "script:script.json", "--request", request, "--digest", digest, "--run-again"], { cwd: dir });
+    expect(again.err).toBe("");
+    expect(again.code).toBe(0);
+    expect(again.out).toContain("✓ divide_result: 4");
   });
 
   it("reads approvals and answers from stdin when asked to", () => {

@@ -25,7 +25,7 @@ if (!reportPgSkip("crash test: PostgreSQL store")) {
     crashSuite({
       name: "postgres",
       spec: () => url.toString(),
-      kills: 50,
+      kills: Number(process.env.TWELVE_CRASH_KILLS_PG ?? 50),
       maxDelayMs: 500,
       quiesce: async () => {
         for (let i = 0; i < 500; i++) {

@@ -8,9 +8,12 @@
  */
 import { join } from "node:path";
 import type { Agent } from "../../src/agent/agent.js";
+import { approve, markDone, runAgain } from "../../src/agent/events.js";
+import { createRuntime } from "../../src/runtime/runtime.js";
 import { openStore } from "../../src/store/open.js";
-import { resumeStored, runStored, startStored } from "../../src/store/runner.js";
 import type { ThreadStore, ThreadSummary } from "../../src/store/types.js";
+import type { By } from "../../src/thread/event.js";
+import { requestFromPending } from "../../src/thread/request.js";
 import { appendLine, calculatorAgent, deploybotAgent, planningModel, readEffects } from "./fixtures/agents.js";
 
 const [spec, dir, mode, life] = process.argv.slice(2) as [string, string, "work" | "finish", string];
@@ -20,7 +23,10 @@ const agents: Record<string, Agent> = { calculator: calculatorAgent(effects), de
 const model = planningModel();
 // A restarted worker keeps its identity and reclaims its own leases at once; every 10th
 // life a new identity must wait for the killed one's leases to expire (400 ms).
-const runOptions = { model, owner: `worker-${Math.floor(Number(life) / 10)}`, leaseTtlMs: 400, leaseWaitMs: 3000 };
+const leaseOptions = { owner: `worker-${Math.floor(Number(life) / 10)}`, leaseTtlMs: 400, answerWaitMs: 3000 };
+const by: By = { id: "crash-test", via: "system" };
+const runtimeOn = (store: ThreadStore) =>
+  createRuntime({ store, agents: Object.values(agents), model, ...leaseOptions });
 
 /** Writes an ack line after every append the store confirmed (so the test knows what must never be lost). */
 function acking(store: ThreadStore): ThreadStore {
@@ -58,34 +64,22 @@ function acking(store: ThreadStore): ThreadStore {
 }
 
 async function advance(store: ThreadStore, s: ThreadSummary): Promise<void> {
-  const agent = agents[s.agent];
-  if (!agent) throw new Error(`unknown agent ${s.agent}`);
+  const rt = runtimeOn(store);
   const pending = s.pending;
   if (s.status === "running") {
-    await runStored(store, agent, s.id, runOptions);
+    await rt.continue(s.id);
   } else if (pending?.kind === "approval") {
-    await resumeStored(
-      store,
-      agent,
-      s.id,
-      {
-        type: "approval",
-        data: { approved: true },
-        meta: { stepId: pending.stepId, idempotencyKey: `approve:${pending.stepId}`, by: "crash-test" },
-      },
-      runOptions,
-    );
-  } else if (pending?.kind === "uncertain_execution") {
+    const request = requestFromPending(s.id, pending);
+    await rt.answer(approve(request, { by, idempotencyKey: `approve:${request.id}` }));
+  } else if (pending?.kind === "uncertain") {
     // The human checks the outside world (the effects file) before deciding: never a blind re-run.
+    const request = requestFromPending(s.id, pending);
     const ran = readEffects(effects).some((e) => e.thread === s.id && e.step === pending.stepId);
-    const incoming = ran
-      ? {
-          type: `${pending.intent}_result`,
-          data: { deployed: pending.arguments.tag, reportedBy: "human" },
-          meta: { stepId: pending.stepId },
-        }
-      : { type: "approval", data: { approved: true }, meta: { stepId: pending.stepId, startedId: pending.startedId } };
-    await resumeStored(store, agent, s.id, incoming, runOptions);
+    await rt.answer(
+      ran
+        ? markDone(request, { deployed: pending.arguments.tag, reportedBy: "human" }, { by })
+        : runAgain(request, { by }),
+    );
   } else {
     throw new Error(
       `thread ${s.id} is ${s.status} with ${pending?.kind ?? "nothing"} pending; the fixtures never get there`,
@@ -135,8 +129,8 @@ async function main(): Promise<void> {
       (i + n) % 2 === 0 ? `calc:${3 + ((n + i) % 4)}` : `deploy:v1.${n}.${i}`,
     );
     await pool(batch, 4, async (message) => {
-      const agent = message.startsWith("calc:") ? agents.calculator : agents.deploybot;
-      const thread = await startStored(store, agent as Agent, message, runOptions);
+      const agent = message.startsWith("calc:") ? "calculator" : "deploybot";
+      const { thread } = await runtimeOn(store).start(agent, message);
       const summary = await store.summary(thread.id);
       if (summary.status !== "done") await advance(store, summary);
     });
