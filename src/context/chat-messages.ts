@@ -37,7 +37,7 @@ export function chatMessages(options: RenderOptions = {}): ContextRenderer {
       approvedNote = "";
       return true;
     };
-    for (const e of visibleEvents(thread.events, options.hideResolvedErrors ?? true)) {
+    for (const e of visibleEvents(thread.events, options.hideResolvedErrors ?? true, options.annotations)) {
       if (options.renderers?.[e.type] && options.renderers[e.type]?.(e) === null) continue;
       if (e.meta?.kind === "step") {
         if (open) answer("(no result)");

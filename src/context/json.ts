@@ -7,7 +7,7 @@ import { visibleEvents } from "./visible.js";
 export function json(options: RenderOptions & { pretty?: boolean } = {}): ContextRenderer {
   return (thread: Thread) => {
     const items: unknown[] = [];
-    for (const event of visibleEvents(thread.events, options.hideResolvedErrors ?? true)) {
+    for (const event of visibleEvents(thread.events, options.hideResolvedErrors ?? true, options.annotations)) {
       const custom = options.renderers?.[event.type];
       if (custom) {
         const body = custom(event);

@@ -11,6 +11,8 @@ export interface RenderOptions {
   redact?: RedactOptions | false;
   /** Hide errors once the same intent later succeeds. Default true. */
   hideResolvedErrors?: boolean;
+  /** Show annotation events (`meta.annotation`: deliveries, reminders, notes) to the model. Default false. */
+  annotations?: boolean;
   /** Per-event-type custom rendering of the body; return `null` to hide the event. */
   renderers?: Record<string, (event: Event) => string | null>;
   /** Cut result bodies longer than this many characters. Default 8000; `0` = never. */

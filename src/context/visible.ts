@@ -1,12 +1,19 @@
 import type { Event } from "../thread/event.js";
 
+/** Bookkeeping the model never sees: `_started` markers, `meta.hidden`, and annotations unless shown. */
+export function hiddenFromModel(event: Event, showAnnotations = false): boolean {
+  const meta = event.meta;
+  return meta?.kind === "started" || meta?.hidden === true || (meta?.annotation === true && !showAnnotations);
+}
+
 /**
  * Which events the model sees. Hidden: `_started` markers (bookkeeping),
- * events flagged `meta.hidden`, and — when `hideResolvedErrors` — errors of
- * an intent that later succeeded (the model need not re-read fixed
- * mistakes; the thread still keeps them).
+ * events flagged `meta.hidden`, annotations (deliveries, reminders, notes)
+ * unless `showAnnotations`, and — when `hideResolvedErrors` — errors of an
+ * intent that later succeeded (the model need not re-read fixed mistakes;
+ * the thread still keeps them).
  */
-export function visibleEvents(events: readonly Event[], hideResolvedErrors: boolean): Event[] {
+export function visibleEvents(events: readonly Event[], hideResolvedErrors: boolean, showAnnotations = false): Event[] {
   const resolvedAfter = new Map<Event, boolean>();
   if (hideResolvedErrors) {
     const succeeded = new Set<string>();
@@ -22,7 +29,7 @@ export function visibleEvents(events: readonly Event[], hideResolvedErrors: bool
       }
     }
   }
-  return events.filter((e) => e.meta?.kind !== "started" && !e.meta?.hidden && !resolvedAfter.get(e));
+  return events.filter((e) => !hiddenFromModel(e, showAnnotations) && !resolvedAfter.get(e));
 }
 
 /** The intent an error event is about, if it names one. */

@@ -3,7 +3,7 @@ import { stepArguments } from "../thread/status.js";
 import type { Thread } from "../thread/thread.js";
 import { redactValue } from "./redact.js";
 import { type ContextRenderer, type RenderOptions, truncate } from "./types.js";
-import { errorIntent, visibleEvents } from "./visible.js";
+import { errorIntent, hiddenFromModel, visibleEvents } from "./visible.js";
 import { toYaml } from "./yaml-fast.js";
 
 /**
@@ -103,7 +103,7 @@ export function xmlYaml(options: RenderOptions = {}): ContextRenderer {
 
   const full = (events: readonly Event[]): Memo => {
     const openErrors = new Set<string>();
-    const visible = visibleEvents(events, hideResolved);
+    const visible = visibleEvents(events, hideResolved, options.annotations);
     for (const event of visible) if (event.type === "error") openErrors.add(errorIntent(event) ?? "*");
     return { length: events.length, last: events.at(-1), ...build("", undefined, visible), openErrors };
   };
@@ -118,7 +118,7 @@ export function xmlYaml(options: RenderOptions = {}): ContextRenderer {
         // A success hides earlier errors: visibility of old blocks changes, so start over.
         if (openErrors.has(intent) || openErrors.has("*")) return undefined;
       }
-      if (event.meta?.kind === "started" || event.meta?.hidden) continue;
+      if (hiddenFromModel(event, options.annotations)) continue;
       if (event.type === "error") openErrors.add(errorIntent(event) ?? "*");
       added.push(event);
     }

@@ -3,7 +3,7 @@
  * workers) starts, answers and continues threads through `createRuntime`,
  * under the thread's lease, with the request and responder checks.
  */
-export { storeCommit } from "./commit.js";
+export { type AppendOverResult, appendOver, storeCommit } from "./commit.js";
 export { type RunnerLeaseOptions, withLease } from "./lease.js";
 export { listRequests, type RequestFilter, type RequestPage } from "./requests.js";
 export { checkResponder, respondersFor } from "./responders.js";
@@ -23,3 +23,18 @@ export {
   startStored,
   sweepRunnable,
 } from "./stored.js";
+export {
+  answerFromToken,
+  checkRequestToken,
+  type RequestTokenClaims,
+  type RequestTokenPayload,
+  signRequestToken,
+  type TokenAudience,
+  TokenError,
+  type TokenErrorCode,
+  type TokenKey,
+  type TokenKeyOptions,
+  tokenBy,
+  type VerifyTokenOptions,
+  verifyRequestToken,
+} from "./token.js";

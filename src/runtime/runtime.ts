@@ -10,8 +10,8 @@ import type { ThreadStore } from "../store/types.js";
 import { type By, type Clock, defaultClock, type Event, makeEvent } from "../thread/event.js";
 import { type Answer, type HumanRequest, humanRequest, parseRequestId } from "../thread/request.js";
 import { type ThreadState, threadState } from "../thread/status.js";
-import { appendEvents, createThread, type Thread } from "../thread/thread.js";
-import { storeCommit } from "./commit.js";
+import { createThread, type Thread } from "../thread/thread.js";
+import { type AppendOverResult, appendOver, storeCommit } from "./commit.js";
 import { type RunnerLeaseOptions, withLease } from "./lease.js";
 import { listRequests, type RequestFilter, type RequestPage } from "./requests.js";
 import { checkResponder } from "./responders.js";
@@ -124,14 +124,11 @@ export function createRuntime(options: RuntimeOptions): AgentRuntime {
     return { agent: agentNamed(thread.agent), thread };
   };
 
-  /** Appends one event at the version it was checked against; a writer that ignored the lease came first. */
+  /** Appends one checked event; only a writer that ignored the lease (not an annotation) can have come first. */
   const appendChecked = async (thread: Thread, event: Event, key?: string): Promise<Thread | undefined> => {
+    let appended: AppendOverResult;
     try {
-      const appended = await store.append(thread.id, [event], {
-        expectedVersion: thread.version,
-        ...(key !== undefined && { idempotencyKey: key }),
-      });
-      if (appended.duplicate) return undefined;
+      appended = await appendOver(store, thread, [event], key !== undefined ? { idempotencyKey: key } : {});
     } catch (error) {
       if (error instanceof VersionConflictError) {
         throw new RequestError("already_answered", `thread ${thread.id} changed while this answer was being recorded`, {
@@ -142,9 +139,9 @@ export function createRuntime(options: RuntimeOptions): AgentRuntime {
       }
       throw error;
     }
-    const stored = appendEvents(thread, [event]);
-    options.onEvent?.(event, stored);
-    return stored;
+    if (appended.duplicate) return undefined;
+    options.onEvent?.(event, appended.thread);
+    return appended.thread;
   };
 
   const runtime: AgentRuntime = {

@@ -1,5 +1,11 @@
 import type { Event } from "../thread/event.js";
-import { type PendingRequest, type ThreadStatus, threadState } from "../thread/status.js";
+import {
+  isAnnotation,
+  lastSubstantive,
+  type PendingRequest,
+  type ThreadStatus,
+  threadState,
+} from "../thread/status.js";
 import type { Thread } from "../thread/thread.js";
 import { StoreInputError } from "./errors.js";
 
@@ -60,9 +66,14 @@ export function stateTail(
   return { id: thread.id, agent: thread.agent, schemaVersion: thread.schemaVersion, events, version: events.length };
 }
 
-/** Id of the older step event the batch's last event refers to, if it is not in the batch. */
+/** True when a batch holds only annotations: the thread's derived columns stay as they are. */
+export function annotationsOnly(added: readonly Event[]): boolean {
+  return added.length > 0 && added.every(isAnnotation);
+}
+
+/** Id of the older step event the batch's last (non-annotation) event refers to, if it is not in the batch. */
 export function referencedStepId(added: readonly Event[]): string | undefined {
-  const stepId = added.at(-1)?.meta?.stepId;
+  const stepId = lastSubstantive(added)?.meta?.stepId;
   if (typeof stepId !== "string") return undefined;
   return added.some((e) => e.id === stepId) ? undefined : stepId;
 }

@@ -1,7 +1,14 @@
 import type { Event } from "../thread/event.js";
 import { appendEvents, fork as forkThread, type Thread } from "../thread/thread.js";
 import { decodeCursor, encodeCursor, pageSize, statusList } from "./cursor.js";
-import { deriveColumns, randomToken, toMillis, validateEvents, validateExpectedVersion } from "./derive.js";
+import {
+  annotationsOnly,
+  deriveColumns,
+  randomToken,
+  toMillis,
+  validateEvents,
+  validateExpectedVersion,
+} from "./derive.js";
 import {
   LeaseHeldError,
   LeaseLostError,
@@ -110,7 +117,10 @@ export class MemoryThreadStore implements ThreadStore {
     const from = entry.thread.version;
     entry.thread = appendEvents(entry.thread, copies);
     if (key !== undefined) entry.keys.set(key, { from, count: copies.length });
-    if (copies.length > 0) {
+    if (annotationsOnly(copies)) {
+      // An annotation changes neither what the thread is doing nor how long its request has waited.
+      entry.summary.version = entry.thread.version;
+    } else if (copies.length > 0) {
       entry.updatedMs = this.#now();
       entry.summary.version = entry.thread.version;
       entry.summary.updatedAt = new Date(entry.updatedMs).toISOString();

@@ -41,6 +41,12 @@ export interface EventMeta {
   decision?: string;
   /** On answer events: the digest of the arguments the human was shown. */
   digest?: string;
+  /**
+   * Marks an annotation: recorded on the thread (a delivery, a refused
+   * answer, a reminder, a note) but never changing its status, next action
+   * or default context, and never making a running loop's commit fail.
+   */
+  annotation?: boolean;
   [key: string]: unknown;
 }
 

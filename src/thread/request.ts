@@ -159,7 +159,8 @@ export function findAnswer(thread: Thread, id: string): AnsweredBy | undefined {
   if (index < 0) return undefined;
   const source = thread.events[index] as Event;
   const stepId = source.meta?.kind === "started" ? source.meta.stepId : source.id;
-  const later = thread.events.slice(index + 1);
+  // Annotations (a reminder, a refused answer) may name the request; they never answer it.
+  const later = thread.events.slice(index + 1).filter((e) => e.meta?.annotation !== true);
   const answer =
     later.find((e) => e.meta?.requestId === id) ??
     later.find(

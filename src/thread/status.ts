@@ -54,6 +54,17 @@ export function stepArguments(step: Event): Record<string, unknown> {
   return args;
 }
 
+/** An annotation (`meta.annotation`: a delivery, a reminder, a note) never changes what a thread is doing. */
+export function isAnnotation(event: Event | undefined): boolean {
+  return event?.meta?.annotation === true;
+}
+
+/** The last event that is not an annotation: the one a thread's state derives from. */
+export function lastSubstantive(events: readonly Event[]): Event | undefined {
+  for (let i = events.length - 1; i >= 0; i--) if (!isAnnotation(events[i])) return events[i];
+  return undefined;
+}
+
 function findEvent(thread: Thread, id: string | undefined): Event | undefined {
   if (!id) return undefined;
   for (let i = thread.events.length - 1; i >= 0; i--) if (thread.events[i]?.id === id) return thread.events[i];
@@ -66,7 +77,7 @@ function findEvent(thread: Thread, id: string | undefined): Event | undefined {
  * the thread is waiting for once it is last.
  */
 export function threadState(thread: Thread): ThreadState {
-  const last = thread.events.at(-1);
+  const last = lastSubstantive(thread.events);
   if (!last) return { status: "running", next: { kind: "call_model" } };
   const meta = last.meta ?? {};
 
@@ -205,6 +216,7 @@ export function consecutiveErrors(thread: Thread): ErrorCounts {
   let overallOpen = true;
   for (let i = thread.events.length - 1; i >= 0; i--) {
     const e = thread.events[i] as Event;
+    if (isAnnotation(e)) continue;
     if (e.type === "error") {
       const intent = (e.data as Record<string, unknown> | null)?.intent;
       if (overallOpen) counts.overall++;

@@ -4,6 +4,7 @@ import type { Event } from "../../thread/event.js";
 import { fork as forkThread, type Thread } from "../../thread/thread.js";
 import { decodeCursor, encodeCursor, pageSize, statusList } from "../cursor.js";
 import {
+  annotationsOnly,
   deriveColumns,
   randomToken,
   referencedStepId,
@@ -294,8 +295,12 @@ export class PostgresThreadStore implements ThreadStore {
     try {
       ({ rows } = await this.pool.query<ThreadRow>(
         `WITH upd AS (
-           UPDATE ${this.#t.threads} SET status = $3, pending_kind = $4, pending = $5, version = version + $6,
-             channel = COALESCE(channel, $7), updated_ms = GREATEST(${NOW_MS}, updated_ms + 1)
+           UPDATE ${this.#t.threads} SET version = version + $6, channel = COALESCE(channel, $7),
+             -- An annotation-only batch ($13) changes neither what the thread is doing nor its request's age.
+             status = CASE WHEN $13 THEN status ELSE $3 END,
+             pending_kind = CASE WHEN $13 THEN pending_kind ELSE $4 END,
+             pending = CASE WHEN $13 THEN pending ELSE $5::jsonb END,
+             updated_ms = CASE WHEN $13 THEN updated_ms ELSE GREATEST(${NOW_MS}, updated_ms + 1) END
            WHERE id = $1 AND version = $2 AND archived_ms IS NULL
              AND ($8::text IS NULL OR NOT EXISTS (SELECT 1 FROM ${this.#t.keys} WHERE thread_id = $1 AND key = $8))
            RETURNING ${THREAD_COLUMNS}
@@ -321,6 +326,7 @@ export class PostgresThreadStore implements ThreadStore {
           copies.map((e) => e.type),
           encoded.map((x) => x.atMs),
           encoded.map((x) => x.body),
+          annotationsOnly(copies),
         ],
       ));
     } catch (error) {

@@ -5,6 +5,7 @@ import type { Event } from "../../thread/event.js";
 import { fork as forkThread, type Thread } from "../../thread/thread.js";
 import { decodeCursor, encodeCursor, pageSize, statusList } from "../cursor.js";
 import {
+  annotationsOnly,
   deriveColumns,
   randomToken,
   referencedStepId,
@@ -423,7 +424,11 @@ export class SqliteThreadStore implements ThreadStore {
     let after: ThreadRow = row;
     // What was stored, serialized once: the caller's objects are never kept, and `appended` is parsed back only if read.
     const stored = this.#insertEvents(threadId, version, events);
-    if (events.length > 0) {
+    if (annotationsOnly(events)) {
+      // An annotation changes neither what the thread is doing nor how long its request has waited.
+      this.#stmt("UPDATE twelve_threads SET version = ? WHERE id = ?").run(version + events.length, threadId);
+      after = { ...row, version: version + events.length };
+    } else if (events.length > 0) {
       const tail = stateTail(
         { id: threadId, agent: row.agent, schemaVersion: Number(row.schema_version) },
         events,
