@@ -129,6 +129,7 @@ async function callModel(agent: Agent, thread: Thread, options: StepOptions, run
       output: agent.outputFor(mode).spec,
       signal: options.signal,
       ...(options.onText && { onText: options.onText }),
+      thread,
     });
   } catch (error) {
     if (options.signal?.aborted) throw error;

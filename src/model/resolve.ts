@@ -30,6 +30,7 @@ const SCHEMES = [
   "local:<file.gguf | hf:user/repo/file.gguf>",
   "replay:<cassette.json>",
   "script:<steps.json>",
+  "rules:<rules.json>",
 ];
 
 /**
@@ -37,6 +38,12 @@ const SCHEMES = [
  * environment (TWELVE_MODEL, OPENAI_API_KEY [+ OPENAI_BASE_URL, OPENAI_MODEL],
  * ANTHROPIC_API_KEY [+ ANTHROPIC_MODEL]), then the embedded local default.
  * Adapters load lazily, so choosing `script:` never loads an SDK.
+ *
+ * Schemes: `openai:`, `anthropic:`, `openai-compatible:`, `local:`,
+ * `replay:<cassette.json>` (record / replay), `script:<steps.json>` (a
+ * queue of answers, restarting in every process) and `rules:<rules.json>`
+ * (answers chosen from the thread by the first matching rule, so restarted
+ * and parallel processes answer alike; format in docs/testing.md).
  */
 export async function resolveModel(spec?: string, options: ResolveOptions = {}): Promise<Model> {
   const env = options.env ?? process.env;
@@ -98,6 +105,12 @@ async function fromSpec(
     case "script":
       need("file.json");
       return loadScript(rest);
+    case "rules": {
+      // Thread-keyed test model: the same thread gets the same answer in any process (docs/testing.md).
+      need("file.json");
+      const { loadRulesModel } = await import("./rules.js");
+      return loadRulesModel(rest);
+    }
     case "replay": {
       need("cassette.json");
       const { replayModel } = await import("./cassette.js");

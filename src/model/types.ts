@@ -1,3 +1,5 @@
+import type { Event } from "../thread/event.js";
+
 /**
  * The one small interface every model speaks. Adapters (OpenAI-compatible,
  * Anthropic, local, replay, scripted) turn it into their wire format.
@@ -46,6 +48,20 @@ export interface GenerateRequest {
   maxTokens?: number;
   /** Called with text deltas when the adapter can stream. */
   onText?: (delta: string) => void;
+  /**
+   * A read-only view of the thread the messages were rendered from, set by
+   * the agent loop. Hosted adapters ignore it; wrappers pass it through
+   * unchanged; record / replay neither store it nor match on it. Test models
+   * (`rulesModel`) answer from it, so a restarted process answers the same.
+   */
+  thread?: ModelThreadView;
+}
+
+/** What a model may read of the thread: never written to, never sent to a provider. */
+export interface ModelThreadView {
+  readonly id: string;
+  readonly agent: string;
+  readonly events: readonly Event[];
 }
 
 export interface Usage {
