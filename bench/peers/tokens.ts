@@ -145,7 +145,7 @@ async function deploybotThread(): Promise<[Agent, Thread]> {
         { intent: "deploy_frontend", ...release },
         { intent: "done_for_now", message: "Deployed v1.2.3 to production: backend first, then frontend." },
       ],
-      [reject("deploy the backend first"), approve(), approve()],
+      [reject(undefined, "deploy the backend first"), approve(), approve()],
     );
     return [agent, thread];
   } finally {

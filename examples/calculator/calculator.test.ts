@@ -2,8 +2,10 @@ import {
   approve,
   createThread,
   deterministicRuntime,
-  humanResponse,
+  edit,
+  humanRequest,
   reject,
+  respond,
   resume,
   run,
   threadState,
@@ -38,7 +40,7 @@ describe("calculator example", () => {
     });
     // Resume from plain JSON, as another process would.
     const restored = JSON.parse(JSON.stringify(paused)) as Thread;
-    const done = await resume(calculator, restored, approve(), { model, runtime });
+    const done = await resume(calculator, restored, approve(humanRequest(restored)), { model, runtime });
     model.assertDone();
     expect(threadState(done).status).toBe("done");
     expect(story(done)).toEqual([
@@ -71,13 +73,13 @@ describe("calculator example", () => {
     ]);
     let t = await run(calculator, thread, { model, runtime });
     expect(threadState(t).status).toBe("awaiting_approval");
-    t = await resume(calculator, t, reject("use 5 instead of 4"), { model, runtime });
+    t = await resume(calculator, t, reject(humanRequest(t), "use 5 instead of 4"), { model, runtime });
     expect(threadState(t)).toMatchObject({ status: "awaiting_approval", pending: { arguments: { a: 3, b: 5 } } });
     // The model saw the feedback in its context, folded into the rejected step.
     expect(model.calls[1]?.messages.at(-1)?.content).toContain(
       "<divide a=3 b=4><rejected>use 5 instead of 4</rejected></divide>",
     );
-    t = await resume(calculator, t, approve(), { model, runtime });
+    t = await resume(calculator, t, approve(humanRequest(t)), { model, runtime });
     model.assertDone();
     expect(story(t)).toEqual([
       ["user_message", "divide 3 by 4"],
@@ -98,7 +100,7 @@ describe("calculator example", () => {
       { intent: "done_for_now", message: "0.6" },
     ]);
     let t = await run(calculator, thread, { model, runtime });
-    t = await resume(calculator, t, approve({ arguments: { a: 3, b: 5 } }), { model, runtime });
+    t = await resume(calculator, t, edit(humanRequest(t), { a: 3, b: 5 }), { model, runtime });
     expect(story(t).slice(1, 5)).toEqual([
       ["divide", { intent: "divide", a: 3, b: 4 }],
       ["approval", { approved: true, arguments: { a: 3, b: 5 } }],
@@ -121,9 +123,9 @@ describe("calculator example", () => {
     let t = await run(calculator, thread, { model, runtime });
     expect(threadState(t)).toMatchObject({
       status: "awaiting_human",
-      pending: { kind: "human_input", question: "Which number are you thinking of?", format: "free_text" },
+      pending: { kind: "question", question: "Which number are you thinking of?", format: "free_text" },
     });
-    t = await resume(calculator, t, humanResponse("40"), { model, runtime });
+    t = await resume(calculator, t, respond(humanRequest(t), "40"), { model, runtime });
     model.assertDone();
     expect(story(t)).toEqual([
       ["user_message", "add 2 to a number I'm thinking of"],

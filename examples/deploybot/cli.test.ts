@@ -2,7 +2,7 @@
 // configuration from DEPLOYBOT_* variables, scripted model answers from
 // script.json, approvals from flags or standard input.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,7 +12,8 @@ import { createDemoRepo } from "./demo-repo.js";
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const bin = join(root, "dist/cli/main.js");
 const agentModule = join(root, "examples/deploybot/agent.ts");
-const script = `script:${join(root, "examples/deploybot/script.json")}`;
+const scriptFile = join(root, "examples/deploybot/script.json");
+const script = `script:${scriptFile}`;
 const message = "deploy the latest release to production";
 
 let repo: string;
@@ -20,8 +21,8 @@ beforeAll(async () => {
   repo = await createDemoRepo(mkdtempSync(join(tmpdir(), "twelve-deploybot-cli-repo-")));
 });
 
-function deploybot(args: string[], options: { input?: string; env?: Record<string, string> } = {}) {
-  const cwd = mkdtempSync(join(tmpdir(), "twelve-deploybot-cli-"));
+function deploybot(args: string[], options: { input?: string; env?: Record<string, string>; cwd?: string } = {}) {
+  const cwd = options.cwd ?? mkdtempSync(join(tmpdir(), "twelve-deploybot-cli-"));
   const record = (part: string) => `echo "$TAG $ENVIRONMENT" >> "${cwd}/deployed-${part}.txt" && echo "${part} ok"`;
   const result = spawnSync(process.execPath, [bin, "run", agentModule, ...args], {
     cwd,
@@ -40,7 +41,7 @@ function deploybot(args: string[], options: { input?: string; env?: Record<strin
   });
   const lines = (name: string) =>
     existsSync(join(cwd, name)) ? readFileSync(join(cwd, name), "utf8").trim().split("\n") : [];
-  return { code: result.status, out: result.stdout, err: result.stderr, lines };
+  return { code: result.status, out: result.stdout, err: result.stderr, lines, cwd };
 }
 
 /** The event types the CLI printed, in order (it prints every event but the `_started` markers). */
@@ -62,14 +63,28 @@ const story = [
 
 describe("twelve run examples/deploybot/agent.ts", () => {
   it("replays the essay's story with script.json and approvals from flags", () => {
-    const r = deploybot([message, "--model", script, "--reject", "deploy the backend first", "--yes"]);
+    // The first run pauses on the frontend deploy and prints the request it waits on.
+    const paused = deploybot([message, "--model", script, "--no-input"]);
+    expect(paused.err).toBe("");
+    expect(paused.code).toBe(3);
+    const requestId = /request (rq_[\w-]+): approve deploy_frontend/.exec(paused.out)?.[1] as string;
+    expect(requestId).toBeDefined();
+    expect(paused.lines("deployed-frontend.txt")).toEqual([]);
+    // A later process rejects that request by id (a decision flag names the request it answers) and
+    // --yes approves the requests it raises; the model's remaining answers drive the rest of the story.
+    const rest = JSON.parse(readFileSync(scriptFile, "utf8")).slice(1);
+    writeFileSync(join(paused.cwd, "rest.json"), JSON.stringify(rest));
+    const r = deploybot(
+      ["--request", requestId, "--reject", "deploy the backend first", "--yes", "--model", "script:rest.json"],
+      { cwd: paused.cwd },
+    );
     expect(r.err).toBe("");
     expect(r.code).toBe(0);
     expect(r.out).toContain('• approval: {"approved":false,"feedback":"deploy the backend first"}');
     expect(r.out).toContain(
       '✓ deploy_backend_result: {"status":"success","tag":"v1.2.3","environment":"production","output":"backend ok"}',
     );
-    expect(printed(r.out)).toEqual(story);
+    expect([...printed(paused.out), ...printed(r.out)]).toEqual(story);
     expect(r.lines("deployed-backend.txt")).toEqual(["v1.2.3 production"]);
     expect(r.lines("deployed-frontend.txt")).toEqual(["v1.2.3 production"]);
   });

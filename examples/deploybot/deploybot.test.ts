@@ -7,9 +7,10 @@ import {
   approve,
   createThread,
   deterministicRuntime,
-  humanResponse,
+  humanRequest,
   makeEvent,
   reject,
+  respond,
   resume,
   run,
   type Thread,
@@ -97,7 +98,7 @@ describe("deploybot example (real git repo, real shell commands)", () => {
     // Nothing ran before a human decided.
     expect(await lines("order.log")).toEqual([]);
 
-    t = await resume(agent, t, reject("deploy the backend first"), { model, runtime });
+    t = await resume(agent, t, reject(humanRequest(t), "deploy the backend first"), { model, runtime });
     expect(threadState(t)).toMatchObject({ status: "awaiting_approval", pending: { intent: "deploy_backend" } });
     expect(model.calls[1]?.messages.at(-1)?.content).toContain(
       '<deploy_frontend tag="v1.2.3" environment="production"><rejected>deploy the backend first</rejected></deploy_frontend>',
@@ -105,11 +106,12 @@ describe("deploybot example (real git repo, real shell commands)", () => {
     expect(await lines("order.log")).toEqual([]);
 
     // Resume from plain JSON, as another process would.
-    t = await resume(agent, JSON.parse(JSON.stringify(t)) as Thread, approve(), { model, runtime });
+    const restored = JSON.parse(JSON.stringify(t)) as Thread;
+    t = await resume(agent, restored, approve(humanRequest(restored)), { model, runtime });
     expect(threadState(t)).toMatchObject({ status: "awaiting_approval", pending: { intent: "deploy_frontend" } });
     expect(await lines("order.log")).toEqual(["backend"]);
 
-    t = await resume(agent, t, approve(), { model, runtime });
+    t = await resume(agent, t, approve(humanRequest(t)), { model, runtime });
     model.assertDone();
     expect(threadState(t).status).toBe("done");
     expect(story(t)).toEqual([
@@ -151,10 +153,10 @@ describe("deploybot example (real git repo, real shell commands)", () => {
       { intent: "done_for_now", message: "The backend was not deployed: the deploy service is unreachable." },
     ]);
     let t = await run(agent, thread, { model, runtime });
-    t = await resume(agent, t, approve(), { model, runtime });
+    t = await resume(agent, t, approve(humanRequest(t)), { model, runtime });
     expect(threadState(t)).toMatchObject({
       status: "awaiting_human",
-      pending: { kind: "human_input", question, format: "yes_no" },
+      pending: { kind: "question", question, format: "yes_no" },
     });
     const error = t.events.find((e) => e.type === "error");
     expect(error?.data).toEqual({
@@ -168,7 +170,7 @@ describe("deploybot example (real git repo, real shell commands)", () => {
       '<deploy_backend tag="v1.2.2" environment="staging"><approved/><error>deploy_backend command exited with code 3: deploy service unreachable (503)</error></deploy_backend>',
     );
 
-    t = await resume(agent, t, humanResponse("yes"), { model, runtime });
+    t = await resume(agent, t, respond(humanRequest(t), "yes"), { model, runtime });
     model.assertDone();
     expect(story(t).slice(3)).toEqual([
       ["deploy_backend", { intent: "deploy_backend", ...release }],

@@ -1,6 +1,7 @@
 import { AlreadyAnsweredError, RequestError } from "../errors/index.js";
 import { formatIssues } from "../intent/parse/index.js";
 import { type Clock, defaultClock, type Event, type EventMeta, makeEvent } from "../thread/event.js";
+import { toJsonSafe } from "../thread/json-safe.js";
 import {
   type Answer,
   DIGEST_DECISIONS,
@@ -91,9 +92,13 @@ export function acceptAnswer(
     case "respond":
       return { request, event: event("human_response", { response: questionResponse(request, answer.text, invalid) }) };
     case "result":
-      return { request, event: event(request.resultType ?? `${request.intent}_result`, answer.value ?? null, result) };
+      // Recorded as JSON, like a handler's result: a BigInt, a Date or a cycle must not break the store or the prompt.
+      return {
+        request,
+        event: event(request.resultType ?? `${request.intent}_result`, toJsonSafe(answer.value), result),
+      };
     case "mark_done": {
-      const value = answer.result ?? { ran: true, note: "a human confirmed this step ran" };
+      const value = toJsonSafe(answer.result ?? { ran: true, note: "a human confirmed this step ran" });
       return { request, event: event(`${request.intent}_result`, value, result) };
     }
     case "run_again": {
@@ -123,7 +128,7 @@ function resolveRequest(thread: Thread, answer: Answer, options: AcceptAnswerOpt
       );
     }
     if (current) return current;
-    throw new RequestError("already_answered", `thread ${thread.id} awaits no answer (${threadState(thread).status})`, {
+    throw new RequestError("request_not_found", `thread ${thread.id} awaits no answer (${threadState(thread).status})`, {
       threadId: thread.id,
       status: threadState(thread).status,
     });

@@ -1,3 +1,4 @@
+import { RequestError } from "../errors/index.js";
 import { type By, type Clock, defaultClock, makeEvent } from "../thread/event.js";
 import type { Answer, HumanRequest } from "../thread/request.js";
 import { createThread, type Thread } from "../thread/thread.js";
@@ -26,6 +27,13 @@ function bind(request: RequestRef | string | undefined, options: AnswerOptions):
   const out: Record<string, unknown> = {};
   if (typeof request === "string") out.requestId = request;
   else if (request) {
+    // An object without an id is not a request (e.g. the old `approve({arguments})`): never guess what it meant.
+    if (typeof request.id !== "string") {
+      throw new RequestError(
+        "invalid_decision",
+        "the first argument must be the request (or its id); to approve with other arguments use edit(request, args)",
+      );
+    }
     out.requestId = request.id;
     if (request.argsDigest !== undefined) out.digest = request.argsDigest;
   }

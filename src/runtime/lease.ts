@@ -13,12 +13,30 @@ export interface RunnerLeaseOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Leases this process holds, by owner and thread. A store lets an owner
+ * re-take its own lease (a runner restarting under its name gets its
+ * threads back at once); inside one process that would let two calls of a
+ * runtime with a fixed `owner` hold the same thread together, and the first
+ * to finish would release it under the other (then a second runner could
+ * run a step still in flight). So a process never takes a lease it holds.
+ */
+const heldHere = new Set<string>();
+
 async function acquire(store: ThreadStore, threadId: string, options: RunnerLeaseOptions): Promise<Lease> {
   const deadline = Date.now() + (options.leaseWaitMs ?? 0);
   const owner = options.owner ?? `runner_${globalThis.crypto.randomUUID().slice(0, 8)}`;
+  const key = JSON.stringify([owner, threadId]);
   for (let attempt = 0; ; attempt++) {
     try {
-      return await store.acquireLease(threadId, { owner, ttlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS });
+      if (heldHere.has(key)) throw new LeaseHeldError(threadId, owner, "another call of this process ends");
+      heldHere.add(key);
+      try {
+        return await store.acquireLease(threadId, { owner, ttlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS });
+      } catch (error) {
+        heldHere.delete(key);
+        throw error;
+      }
     } catch (error) {
       if (!(error instanceof LeaseHeldError) || Date.now() >= deadline) throw error;
       // Jittered backoff so many waiting answers do not retry in lockstep.
@@ -59,5 +77,6 @@ export async function withLease<T>(
   } finally {
     clearInterval(timer);
     await store.releaseLease(lease).catch(() => {});
+    heldHere.delete(JSON.stringify([lease.owner, threadId]));
   }
 }

@@ -8,6 +8,7 @@ import type { Model, OutputMode } from "../model/types.js";
 import { LeaseHeldError, ThreadNotFoundError, VersionConflictError } from "../store/errors.js";
 import type { ThreadStore } from "../store/types.js";
 import { type By, type Clock, defaultClock, type Event, makeEvent } from "../thread/event.js";
+import { digestOf } from "../thread/json-safe.js";
 import { type Answer, type HumanRequest, humanRequest, parseRequestId } from "../thread/request.js";
 import { type ThreadState, threadState } from "../thread/status.js";
 import { createThread, type Thread } from "../thread/thread.js";
@@ -45,6 +46,16 @@ export interface RuntimeResult {
 export interface StartOptions {
   threadId?: string;
   by?: By;
+  /**
+   * Starts at most one thread per key (an `Idempotency-Key` header, a Slack
+   * event id): a repeat returns the thread the key started, as it is now,
+   * with `duplicate: true`, and runs nothing (unless that thread is still
+   * `running` with nobody on it, e.g. after a crash: then it is continued).
+   * A repeat with another agent or first event fails with
+   * IdempotencyConflictError. `scope` defaults to `launch:<agent name>`.
+   * Keys live until the store's `pruneIdempotency` removes them.
+   */
+  idempotency?: { scope?: string; key: string };
 }
 
 /**
@@ -131,7 +142,7 @@ export function createRuntime(options: RuntimeOptions): AgentRuntime {
       appended = await appendOver(store, thread, [event], key !== undefined ? { idempotencyKey: key } : {});
     } catch (error) {
       if (error instanceof VersionConflictError) {
-        throw new RequestError("already_answered", `thread ${thread.id} changed while this answer was being recorded`, {
+        throw new RequestError("already_answered", `thread ${thread.id}: already answered — the thread changed while this answer was being recorded`, {
           threadId: thread.id,
           expectedVersion: error.expectedVersion,
           actualVersion: error.actualVersion,
@@ -157,7 +168,29 @@ export function createRuntime(options: RuntimeOptions): AgentRuntime {
         runtime: clock,
         ...(startOptions.threadId !== undefined && { id: startOptions.threadId }),
       });
-      await store.create(fresh);
+      const idem = startOptions.idempotency;
+      if (idem) {
+        const once = await store.createOnce(fresh, {
+          scope: idem.scope ?? `launch:${agent.name}`,
+          key: idem.key,
+          bodyHash: digestOf({ agent: agent.name, first: incoming }),
+        });
+        if (!once.created) {
+          if (threadState(once.thread).status !== "running") return result(once.thread, true);
+          try {
+            return result(
+              await lease(once.thread.id, 0, async (signal) =>
+                runLoop(agent, await store.load(once.thread.id), signal),
+              ),
+              true,
+            );
+          } catch (error) {
+            // Another runner (likely the first call) is on it: report it as it is now.
+            if (error instanceof LeaseHeldError) return result(await store.load(once.thread.id), true);
+            throw error;
+          }
+        }
+      } else await store.create(fresh);
       options.onEvent?.(event, fresh);
       const thread = await lease(fresh.id, answerWait, async (signal) =>
         runLoop(agent, await store.load(fresh.id), signal),

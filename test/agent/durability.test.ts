@@ -3,8 +3,9 @@ import {
   approve,
   type CommitHook,
   defineAgent,
-  externalResult,
-  humanResponse,
+  humanRequest,
+  respond,
+  result,
   resume,
   run,
   scriptedModel,
@@ -56,7 +57,7 @@ describe("the loop flags each commit durable or not", () => {
     });
     expect(first.commits).toEqual([{ types: ["charge"], durable: true }]);
     const second = recorder();
-    await resume(agent, paused, approve(), {
+    await resume(agent, paused, approve(humanRequest(paused)), {
       model: scriptedModel([{ intent: "done_for_now", message: "charged" }]),
       runtime,
       commit: second.commit,
@@ -80,7 +81,7 @@ describe("the loop flags each commit durable or not", () => {
     });
     expect(first.commits).toEqual([{ types: ["request_human_input"], durable: true }]);
     const second = recorder();
-    await resume(agent, paused, humanResponse("the blue one"), {
+    await resume(agent, paused, respond(humanRequest(paused), "the blue one"), {
       model: scriptedModel([
         { intent: "charge", cents: 10 },
         { intent: "done_for_now", message: "done" },
@@ -107,7 +108,7 @@ describe("the loop flags each commit durable or not", () => {
     });
     expect(waiting.commits).toEqual([{ types: ["lookup"], durable: true }]);
     const failing = recorder();
-    await resume(agent, paused, externalResult("lookup", { found: true }), {
+    await resume(agent, paused, result(humanRequest(paused), { found: true }), {
       model: scriptedModel([
         { intent: "flaky", n: 1 },
         { intent: "flaky", n: 2 },

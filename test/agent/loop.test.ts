@@ -3,11 +3,16 @@ import {
   approve,
   consecutiveErrors,
   deterministicRuntime,
-  externalResult,
+  edit,
+  humanRequest,
   humanResponse,
+  RequestError,
   ResumeMismatchError,
+  respond,
+  result,
   resume,
   run,
+  runAgain,
   scriptedModel,
   step,
   type Thread,
@@ -89,10 +94,10 @@ describe("errors become compact events (factor 9)", () => {
     expect(types(t).at(-1)).toBe("escalation");
     const state = threadState(t);
     expect(state.status).toBe("awaiting_human");
-    expect(state.pending).toMatchObject({ kind: "human_input" });
+    expect(state.pending).toMatchObject({ kind: "question" });
     expect((t.events.at(-1)!.data as { errors: string[] }).errors).toHaveLength(3);
     // The human's answer resets the counters and the agent continues.
-    const next = await resume(testAgent(), t, humanResponse("skip it"), {
+    const next = await resume(testAgent(), t, respond(humanRequest(t), "skip it"), {
       model: scriptedModel([{ intent: "done_for_now", message: "skipped" }]),
       runtime,
     });
@@ -159,12 +164,19 @@ describe("policies (factor 8)", () => {
     const t = await run(agent, thread, { model: scriptedModel([{ intent: "lookup", id: "42" }]), runtime });
     expect(threadState(t)).toMatchObject({
       status: "waiting",
-      pending: { kind: "external_result", resultType: "lookup_result" },
+      pending: { kind: "async", resultType: "lookup_result" },
     });
-    await expect(resume(agent, t, approve(), { model: scriptedModel([]), runtime })).rejects.toThrow(
-      /awaits "lookup_result"/,
-    );
-    const done = await resume(agent, t, externalResult("lookup", { name: "Ada" }), {
+    // An answer: only the result decision fits an async request.
+    const wrong = await resume(agent, t, approve(), { model: scriptedModel([]), runtime }).catch((e) => e);
+    expect(wrong).toBeInstanceOf(RequestError);
+    expect(wrong.code).toBe("invalid_decision");
+    expect(wrong.message).toMatch(/"approve" is not allowed here; allowed: result/);
+    expect(wrong.details).toMatchObject({ kind: "async", allowed: ["result"] });
+    // A raw event: only the awaited result type fits.
+    await expect(
+      resume(agent, t, { type: "approval", data: { approved: true } }, { model: scriptedModel([]), runtime }),
+    ).rejects.toThrow(/awaits "lookup_result"/);
+    const done = await resume(agent, t, result(humanRequest(t), { name: "Ada" }), {
       model: scriptedModel([{ intent: "done_for_now", message: "Ada" }]),
       runtime,
     });
@@ -196,8 +208,30 @@ describe("policies (factor 8)", () => {
       awaiting: "approval of charge",
       received: "human_response",
     });
+    // An answer that does not fit names the decisions the request allows.
+    const wrong = await resume(agent, t, respond(humanRequest(t), "yes"), { model: scriptedModel([]), runtime }).catch(
+      (e) => e,
+    );
+    expect(wrong).toBeInstanceOf(RequestError);
+    expect(wrong.code).toBe("invalid_decision");
+    expect(wrong.details).toMatchObject({
+      kind: "approval",
+      decision: "respond",
+      allowed: ["approve", "edit", "reject"],
+    });
     await expect(
-      resume(agent, t, approve({ arguments: { cents: "lots" } }), { model: scriptedModel([]), runtime }),
+      resume(agent, t, edit(humanRequest(t), { cents: "lots" }), { model: scriptedModel([]), runtime }),
+    ).rejects.toThrow(/edited arguments for "charge" are invalid/);
+    await expect(
+      resume(
+        agent,
+        t,
+        { type: "approval", data: { approved: true, arguments: { cents: "lots" } } },
+        {
+          model: scriptedModel([]),
+          runtime,
+        },
+      ),
     ).rejects.toThrow(/edited arguments for "charge" are invalid/);
     await expect(
       resume(agent, t, { type: "approval", data: { ok: 1 } }, { model: scriptedModel([]), runtime }),
@@ -208,13 +242,19 @@ describe("policies (factor 8)", () => {
     const { thread, runtime } = newThread();
     const agent = testAgent();
     await expect(resume(agent, thread, approve(), { model: scriptedModel([]), runtime })).rejects.toThrow(/running/);
+    await expect(
+      resume(agent, thread, { type: "approval", data: { approved: true } }, { model: scriptedModel([]), runtime }),
+    ).rejects.toThrow(/it is running, not paused/);
     const done = await run(agent, thread, {
       model: scriptedModel([{ intent: "done_for_now", message: "hi" }]),
       runtime,
     });
     await expect(resume(agent, done, approve(), { model: scriptedModel([]), runtime })).rejects.toThrow(
-      /awaits nothing/,
+      /awaits no answer \(done\)/,
     );
+    await expect(
+      resume(agent, done, { type: "approval", data: { approved: true } }, { model: scriptedModel([]), runtime }),
+    ).rejects.toThrow(/awaits nothing/);
   });
 
   it("yes/no and multiple-choice answers are checked against the question", async () => {
@@ -226,15 +266,22 @@ describe("policies (factor 8)", () => {
         runtime,
       });
     const yesNo = await ask("yes_no");
+    await expect(
+      resume(agent, yesNo, respond(undefined, "maybe"), { model: scriptedModel([]), runtime }),
+    ).rejects.toThrow(/yes or no/);
+    // The deprecated raw event is checked the same way.
     await expect(resume(agent, yesNo, humanResponse("maybe"), { model: scriptedModel([]), runtime })).rejects.toThrow(
       /yes or no/,
     );
-    const answered = await resume(agent, yesNo, humanResponse("Yes"), {
+    const answered = await resume(agent, yesNo, respond(humanRequest(yesNo), "Yes"), {
       model: scriptedModel([{ intent: "done_for_now", message: "ok" }]),
       runtime,
     });
     expect(answered.events.find((e) => e.type === "human_response")?.data).toEqual({ response: true });
     const choice = await ask("multiple_choice", ["staging", "production"]);
+    await expect(
+      resume(agent, choice, respond(humanRequest(choice), "dev"), { model: scriptedModel([]), runtime }),
+    ).rejects.toThrow(/one of: staging, production/);
     await expect(resume(agent, choice, humanResponse("dev"), { model: scriptedModel([]), runtime })).rejects.toThrow(
       /one of: staging, production/,
     );
@@ -244,12 +291,19 @@ describe("policies (factor 8)", () => {
     const { thread, runtime } = newThread();
     const agent = testAgent();
     const t = await run(agent, thread, { model: scriptedModel([{ intent: "charge", cents: 5000 }]), runtime });
-    const event = { ...approve(), meta: { idempotencyKey: "slack-action-1" } };
+    const answer = approve(humanRequest(t), { idempotencyKey: "slack-action-1" });
     const model = scriptedModel([{ intent: "done_for_now", message: "charged" }]);
-    const once = await resume(agent, t, event, { model, runtime });
-    const twice = await resume(agent, once, event, { model, runtime });
+    const once = await resume(agent, t, answer, { model, runtime });
+    const twice = await resume(agent, once, answer, { model, runtime });
     expect(twice).toBe(once);
     expect(types(twice).filter((x) => x === "charge_result")).toHaveLength(1);
+    // A raw event carrying the key in its meta is deduplicated the same way.
+    const event = { type: "approval", data: { approved: true }, meta: { idempotencyKey: "slack-action-2" } };
+    const rawOnce = await resume(agent, t, event, {
+      model: scriptedModel([{ intent: "done_for_now", message: "charged" }]),
+      runtime,
+    });
+    expect(await resume(agent, rawOnce, event, { model: scriptedModel([]), runtime })).toBe(rawOnce);
   });
 });
 
@@ -299,12 +353,16 @@ describe("exactly-once bookkeeping and recovery", () => {
     const crashed: Thread = { ...t, events: t.events.slice(0, 3), version: 3 };
     expect(threadState(crashed)).toMatchObject({
       status: "awaiting_human",
-      pending: { kind: "uncertain_execution", intent: "add", arguments: { a: 2, b: 2 } },
+      pending: { kind: "uncertain", intent: "add", arguments: { a: 2, b: 2 } },
     });
     const untouched = await run(agent, crashed, { model: scriptedModel([]), runtime });
     expect(untouched).toBe(crashed);
+    // Approving is not a decision on an uncertain step: a human checks, then decides.
+    await expect(resume(agent, crashed, approve(), { model: scriptedModel([]), runtime })).rejects.toMatchObject({
+      code: "invalid_decision",
+    });
     // A human says: run it again.
-    const rerun = await resume(agent, crashed, approve(), {
+    const rerun = await resume(agent, crashed, runAgain(humanRequest(crashed)), {
       model: scriptedModel([{ intent: "done_for_now", message: "4" }]),
       runtime,
     });

@@ -3,11 +3,12 @@
 import { describe, expect, it } from "vitest";
 import { calculator } from "../../examples/calculator/agent.js";
 import {
-  acceptEvent,
+  acceptAnswer,
   appendEvents,
   approve,
   defineAgent,
   deterministicRuntime,
+  humanRequest,
   json,
   reject,
   renderPrompt,
@@ -29,7 +30,7 @@ describe("calculator prompt (golden files)", () => {
     ]);
     let thread = startThread(calculator, "multiply 3 and 4, then divide by 2, then add 12", { runtime });
     thread = await run(calculator, thread, { model, runtime });
-    thread = await resume(calculator, thread, approve(), { model, runtime });
+    thread = await resume(calculator, thread, approve(humanRequest(thread)), { model, runtime });
     model.assertDone();
     // The last call saw everything up to the add result.
     const beforeLast = { ...thread, events: thread.events.slice(0, -1), version: thread.version - 1 };
@@ -44,7 +45,8 @@ describe("calculator prompt (golden files)", () => {
     const model = scriptedModel([{ intent: "divide", a: 3, b: 4 }]);
     const paused = await run(calculator, startThread(calculator, "divide 3 by 4", { runtime }), { model, runtime });
     // Exactly what resume() appends before the next model call.
-    const rejected = appendEvents(paused, [acceptEvent(calculator, paused, reject("use 5 instead of 4"), { runtime })]);
+    const answer = reject(humanRequest(paused), "use 5 instead of 4");
+    const rejected = appendEvents(paused, [acceptAnswer(calculator, paused, answer, { clock: runtime }).event]);
     await expect(promptText(renderPrompt(calculator, rejected))).toMatchFileSnapshot(
       "./__golden__/calculator-after-rejection.txt",
     );

@@ -44,6 +44,11 @@ describe("twelve run keeps threads in the SQLite store", () => {
     expect(first.err).toBe("");
     expect(first.code).toBe(3);
     const id = /thread (thr_\w+)/.exec(first.out)?.[1] as string;
+    // The pause names the request it waits on and the digest of the arguments shown.
+    const [, request, digest] =
+      /request (rq_[\w-]+): approve divide \{"a":3,"b":4\}\? \(digest (\S+)\)/.exec(first.out) ?? [];
+    expect(request).toBeDefined();
+    expect(digest).toBeDefined();
 
     const store = await openSqliteStore({ cwd: dir });
     try {
@@ -55,7 +60,22 @@ describe("twelve run keeps threads in the SQLite store", () => {
     }
     // The script's remaining answer is consumed by the resumed run.
     writeFileSync(join(dir, "script.json"), JSON.stringify([{ intent: "done_for_now", message: "0.75" }]));
-    const second = twelve(["run", calculator, "--thread", id, "--approve", "--model", "script:script.json"], dir);
+    const second = twelve(
+      [
+        "run",
+        calculator,
+        "--thread",
+        id,
+        "--request",
+        request as string,
+        "--digest",
+        digest as string,
+        "--approve",
+        "--model",
+        "script:script.json",
+      ],
+      dir,
+    );
     expect(second.err).toBe("");
     expect(second.code).toBe(0);
     const again = await openSqliteStore({ cwd: dir });

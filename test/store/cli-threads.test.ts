@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { threadsCommand } from "../../src/cli/commands/threads.js";
-import { startStored } from "../../src/store/runner.js";
+import { startStored } from "../../src/runtime/index.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
 import { deploybotAgent, planningModel } from "../crash/fixtures/agents.js";
 

@@ -2,10 +2,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { approve } from "../../src/agent/events.js";
+import { resumeStored, startStored } from "../../src/runtime/index.js";
 import { openPostgresStore, type PostgresThreadStore } from "../../src/store/postgres/index.js";
-import { resumeStored, startStored } from "../../src/store/runner.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
 import type { ThreadStore } from "../../src/store/types.js";
+import { type HumanRequest, humanRequest } from "../../src/thread/request.js";
 import { threadState } from "../../src/thread/status.js";
 import { deploybotAgent, planningModel, readEffects } from "../crash/fixtures/agents.js";
 import { bundle, startWorker } from "../crash/harness.js";
@@ -21,9 +23,11 @@ interface Outcome {
 /** A deploybot thread paused before its deploy, awaiting approval. */
 async function pausedThread(store: ThreadStore, effects: string) {
   const thread = await startStored(store, deploybotAgent(effects), "deploy:v9.9.9", { model: planningModel() });
-  const state = threadState(thread);
-  expect(state.status).toBe("awaiting_approval");
-  return { thread, stepId: state.pending?.stepId as string };
+  expect(threadState(thread).status).toBe("awaiting_approval");
+  // What every racer was shown: the request's id and the digest of the arguments awaiting approval.
+  const request = humanRequest(thread) as HumanRequest;
+  expect(request).toMatchObject({ kind: "approval", intent: "deploy_backend", argsDigest: expect.any(String) });
+  return { thread, request };
 }
 
 function checkOneWinner(outcomes: Outcome[], effects: string, threadId: string) {
@@ -57,9 +61,11 @@ describe("50 concurrent resumes of one paused thread", () => {
     const worker = await bundle("../store/resume-worker.ts", "resume-worker");
     const store = await openSqliteStore({ path });
     try {
-      const { thread, stepId } = await pausedThread(store, effects);
+      const { thread, request } = await pausedThread(store, effects);
       const workers = Array.from({ length: 5 }, () => {
-        const w = startWorker(worker, [path, thread.id, stepId, effects, "10"], { stdin: true });
+        const w = startWorker(worker, [path, thread.id, request.id, request.argsDigest as string, effects, "10"], {
+          stdin: true,
+        });
         w.child.stdin?.on("error", () => {});
         return w;
       });
@@ -87,17 +93,13 @@ describe("50 concurrent resumes of one paused thread", () => {
     const store = await openSqliteStore({ path });
     const handles = await Promise.all(Array.from({ length: 50 }, () => openSqliteStore({ path })));
     try {
-      const { thread } = await pausedThread(store, effects);
+      const { thread, request } = await pausedThread(store, effects);
       const agent = deploybotAgent(effects);
       const results = await Promise.all(
         handles.map((h) =>
-          resumeStored(
-            h,
-            agent,
-            thread.id,
-            { type: "approval", data: { approved: true }, meta: { idempotencyKey: "slack-action-123" } },
-            { model: planningModel() },
-          ),
+          resumeStored(h, agent, thread.id, approve(request, { idempotencyKey: "slack-action-123" }), {
+            model: planningModel(),
+          }),
         ),
       );
       expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
@@ -124,17 +126,15 @@ if (!reportPgSkip("50 concurrent resumes: PostgreSQL")) {
       const clients: PostgresThreadStore[] = [];
       try {
         for (let i = 0; i < 50; i++) clients.push(await openPostgresStore({ url, schema, max: 1 }));
-        const { thread, stepId } = await pausedThread(store, effects);
+        const { thread, request } = await pausedThread(store, effects);
         const agent = deploybotAgent(effects);
         const outcomes: Outcome[] = await Promise.all(
           clients.map((c, i) =>
-            resumeStored(
-              c,
-              agent,
-              thread.id,
-              { type: "approval", data: { approved: true }, meta: { stepId, by: `user${i}` } },
-              { model: planningModel(), owner: `client-${i}`, leaseWaitMs: 30_000 },
-            ).then(
+            resumeStored(c, agent, thread.id, approve(request, { by: { id: `user${i}`, via: "api" } }), {
+              model: planningModel(),
+              owner: `client-${i}`,
+              leaseWaitMs: 30_000,
+            }).then(
               (r) => ({ ok: true, duplicate: r.duplicate }),
               (e: { code?: string; message?: string }) => ({ ok: false, code: e.code, message: e.message }),
             ),

@@ -198,9 +198,9 @@ export function storeContract(name: string, open: () => Promise<StoreHarness>): 
       const expected: [Event[], string, string | undefined][] = [
         [[step], "awaiting_approval", "approval"],
         [[approval], "running", undefined],
-        [[started], "awaiting_human", "uncertain_execution"],
+        [[started], "awaiting_human", "uncertain"],
         [[result], "running", undefined],
-        [[ask], "awaiting_human", "human_input"],
+        [[ask], "awaiting_human", "question"],
         [[answer], "running", undefined],
         [[done], "done", undefined],
       ];

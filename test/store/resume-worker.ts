@@ -4,14 +4,25 @@
  * stdin, then resumes through every handle at once and prints one JSON line
  * per attempt: {ok, duplicate?, code?, message?}.
  *
- * usage: node resume-worker.mjs <store spec> <thread id> <step id> <effects dir> <handles>
+ * Every attempt answers the request as a human saw it when the thread paused
+ * (its id and the digest of the arguments shown), as `approve(request)` does.
+ *
+ * usage: node resume-worker.mjs <store spec> <thread id> <request id> <args digest> <effects dir> <handles>
  */
 import { createInterface } from "node:readline";
+import { approve } from "../../src/agent/events.js";
+import { resumeStored } from "../../src/runtime/index.js";
 import { openStore } from "../../src/store/open.js";
-import { resumeStored } from "../../src/store/runner.js";
 import { deploybotAgent, planningModel } from "../crash/fixtures/agents.js";
 
-const [spec, threadId, stepId, effects, handles] = process.argv.slice(2) as [string, string, string, string, string];
+const [spec, threadId, requestId, argsDigest, effects, handles] = process.argv.slice(2) as [
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+];
 const agent = deploybotAgent(effects);
 const stores = await Promise.all(Array.from({ length: Number(handles) }, () => openStore(spec)));
 process.stdout.write("ready\n");
@@ -26,7 +37,7 @@ const outcomes = await Promise.all(
       store,
       agent,
       threadId,
-      { type: "approval", data: { approved: true }, meta: { stepId, by: `pid${process.pid}-h${i}` } },
+      approve({ id: requestId, argsDigest }, { by: { id: `pid${process.pid}-h${i}`, via: "api" } }),
       { model: planningModel(), owner: `pid${process.pid}-h${i}`, leaseWaitMs: 30_000 },
     ).then(
       (r) => ({ ok: true, duplicate: r.duplicate }),

@@ -2,13 +2,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { approve, runAgain } from "../../src/agent/events.js";
 import { run } from "../../src/agent/run.js";
 import { TwelveError } from "../../src/errors/index.js";
+import { resumeStored, runStored, startStored, storeCommit, sweepRunnable } from "../../src/runtime/index.js";
 import { MemoryThreadStore } from "../../src/store/memory.js";
-import { resumeStored, runStored, startStored, storeCommit, sweepRunnable } from "../../src/store/runner.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
 import type { ThreadStore } from "../../src/store/types.js";
 import { makeEvent, defaultRuntime as rt } from "../../src/thread/event.js";
+import { humanRequest } from "../../src/thread/request.js";
 import { threadState } from "../../src/thread/status.js";
 import { calculatorAgent, deploybotAgent, planningModel, readEffects } from "../crash/fixtures/agents.js";
 
@@ -58,12 +60,17 @@ for (const [name, open] of Object.entries(stores)) {
     it("resumes from the thread id alone, runs the approved deploy once, and answers duplicates without re-running", async () => {
       const agent = deploybotAgent(effects);
       const paused = await startStored(store, agent, "deploy:v2.0.0", { model });
+      const request = humanRequest(paused);
+      expect(request).toMatchObject({ kind: "approval", intent: "deploy_backend", args: { tag: "v2.0.0" } });
+      // An answer must name its request: a raw approval event or an anonymous approve() is refused, running nothing.
       const stepId = threadState(paused).pending?.stepId as string;
-      const approval = {
-        type: "approval",
-        data: { approved: true },
-        meta: { stepId, idempotencyKey: "slack:A1:approve" },
-      };
+      const raw = { type: "approval", data: { approved: true }, meta: { stepId } };
+      expect(await codeOf(resumeStored(store, agent, paused.id, raw, { model }))).toBe("request_required");
+      expect(await codeOf(resumeStored(store, agent, paused.id, approve(), { model }))).toBe("request_required");
+      expect((await store.load(paused.id)).version).toBe(paused.version);
+      expect(deploys()).toHaveLength(0);
+
+      const approval = approve(request, { idempotencyKey: "slack:A1:approve" });
       const first = await resumeStored(store, agent, paused.id, approval, { model });
       expect(first.duplicate).toBe(false);
       expect(threadState(first.thread).status).toBe("done");
@@ -72,7 +79,7 @@ for (const [name, open] of Object.entries(stores)) {
 
       const again = await resumeStored(store, agent, paused.id, approval, { model });
       expect(again).toEqual({ thread: first.thread, duplicate: true });
-      const late = { type: "approval", data: { approved: true }, meta: { stepId } };
+      const late = approve(request);
       expect(await codeOf(resumeStored(store, agent, paused.id, late, { model }))).toBe("already_answered");
       expect(deploys()).toHaveLength(1);
       expect((await store.load(paused.id)).version).toBe(first.thread.version);
@@ -82,6 +89,7 @@ for (const [name, open] of Object.entries(stores)) {
       const agent = deploybotAgent(effects);
       const paused = await startStored(store, agent, "deploy:v3.0.0", { model });
       const pending = threadState(paused).pending as { stepId: string; arguments: Record<string, unknown> };
+      const asked = humanRequest(paused);
       // What a runner killed right after committing the approval and the started marker leaves behind.
       const approval = makeEvent(rt, "approval", { approved: true }, { stepId: pending.stepId });
       const started = makeEvent(
@@ -92,24 +100,29 @@ for (const [name, open] of Object.entries(stores)) {
       );
       await store.append(paused.id, [approval, started], { expectedVersion: paused.version });
       const summary = await store.summary(paused.id);
-      expect(summary).toMatchObject({ status: "awaiting_human", pendingKind: "uncertain_execution" });
-      expect((await store.list({ pendingKind: "uncertain_execution" })).threads.map((s) => s.id)).toEqual([paused.id]);
+      expect(summary).toMatchObject({ status: "awaiting_human", pendingKind: "uncertain" });
+      expect((await store.list({ pendingKind: "uncertain" })).threads.map((s) => s.id)).toEqual([paused.id]);
 
       // Another process picks the thread up: nothing runs by itself.
       const after = await runStored(store, agent, paused.id, { model });
       expect(after.version).toBe(paused.version + 2);
       expect(deploys()).toHaveLength(0);
       // A stale approval from before the crash is not a decision to run it again.
-      const stale = { type: "approval", data: { approved: true }, meta: { stepId: pending.stepId } };
+      const stale = approve(asked);
       expect(await codeOf(resumeStored(store, agent, paused.id, stale, { model }))).toBe("already_answered");
+      // Nor is an approval of the uncertain request: a human checks, then decides mark_done, run_again or abandon.
+      const uncertain = humanRequest(after);
+      expect(uncertain).toMatchObject({ kind: "uncertain", eventId: started.id, stepId: pending.stepId });
+      expect(await codeOf(resumeStored(store, agent, paused.id, approve(uncertain), { model }))).toBe(
+        "invalid_decision",
+      );
       expect(deploys()).toHaveLength(0);
       // The human checked: it did not run. Re-run it, naming the uncertain execution.
-      const decision = {
-        type: "approval",
-        data: { approved: true },
-        meta: { stepId: pending.stepId, startedId: started.id },
-      };
-      const done = await resumeStored(store, agent, paused.id, decision, { model });
+      const done = await resumeStored(store, agent, paused.id, runAgain(uncertain), { model });
+      expect(done.thread.events.find((e) => e.meta?.requestId === uncertain?.id)?.meta).toMatchObject({
+        startedId: started.id,
+        decision: "run_again",
+      });
       expect(threadState(done.thread).status).toBe("done");
       expect(deploys()).toHaveLength(1);
     });
@@ -196,20 +209,14 @@ for (const [name, open] of Object.entries(stores)) {
       const agent = deploybotAgent(effects);
       const paused = await startStored(store, agent, "deploy:v4.0.0", { model });
       const stepId = threadState(paused).pending?.stepId as string;
-      await resumeStored(
-        store,
-        agent,
-        paused.id,
-        { type: "approval", data: { approved: true }, meta: { stepId } },
-        { model },
-      );
+      await resumeStored(store, agent, paused.id, approve(humanRequest(paused)), { model });
       expect(deploys()).toHaveLength(1);
       // A second process still holding the paused copy tries to approve and run it directly.
       const approval = makeEvent(rt, "approval", { approved: true }, { stepId });
       const stale = { ...paused, events: [...paused.events, approval], version: paused.version + 1 };
       const code = await codeOf(run(agent, stale, { model, commit: storeCommit(store) }).then(() => undefined));
       // Its approval commit is rejected before the handler could run.
-      await expect(storeCommit(store)(stale, [approval])).rejects.toMatchObject({ code: "version_conflict" });
+      await expect(storeCommit(store)(stale, [approval], true)).rejects.toMatchObject({ code: "version_conflict" });
       expect(code).toBe("version_conflict");
       expect(deploys()).toHaveLength(1);
     });

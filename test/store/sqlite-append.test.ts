@@ -52,7 +52,7 @@ describe("SQLite append: the summary and status without reading rows back", () =
     const loaded = await store.load("thr");
     expect(result.summary.status).toBe(threadState(loaded).status);
     expect(result.summary.pending).toEqual(threadState(loaded).pending);
-    expect(result.summary.pending).toMatchObject({ kind: "uncertain_execution", arguments: { env: "staging" } });
+    expect(result.summary.pending).toMatchObject({ kind: "uncertain", arguments: { env: "staging" } });
     expect(await store.summary("thr")).toEqual(result.summary);
   });
 
