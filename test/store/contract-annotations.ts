@@ -25,7 +25,9 @@ export function annotationContract(store: () => ThreadStore): void {
   it("an annotation-only append leaves status, the pending request and its age unchanged", async () => {
     const s = store();
     const step = ev("deploy", { intent: "deploy", tag: "v1" }, { kind: "step", intent: "deploy", policy: "approve" });
-    const created = await s.create(createThread(uid("agent"), [ev("user_message", "ship it"), step], { id: uid("thr") }));
+    const created = await s.create(
+      createThread(uid("agent"), [ev("user_message", "ship it"), step], { id: uid("thr") }),
+    );
     const before = await s.summary(created.id);
     expect(before).toMatchObject({ status: "awaiting_approval", pendingKind: "approval" });
     await sleep(5);
@@ -52,7 +54,9 @@ export function annotationContract(store: () => ThreadStore): void {
   it("a mixed batch derives from its last event that is not an annotation", async () => {
     const s = store();
     const step = ev("deploy", { intent: "deploy", tag: "v1" }, { kind: "step", intent: "deploy", policy: "approve" });
-    const created = await s.create(createThread(uid("agent"), [ev("user_message", "ship it"), step], { id: uid("thr") }));
+    const created = await s.create(
+      createThread(uid("agent"), [ev("user_message", "ship it"), step], { id: uid("thr") }),
+    );
     const approval = ev("approval", { approved: false, feedback: "not today" }, { stepId: step.id });
     const r = await s.append(created.id, [approval, note("delivery", { channel: "slack" })], { expectedVersion: 2 });
     expect(r.summary.status).toBe("running");

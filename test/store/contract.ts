@@ -13,6 +13,7 @@ import type { ThreadStore } from "../../src/store/types.js";
 import type { Event, EventMeta } from "../../src/thread/event.js";
 import { threadState } from "../../src/thread/status.js";
 import { createThread, parseThread, type Thread } from "../../src/thread/thread.js";
+import { annotationContract } from "./contract-annotations.js";
 
 /**
  * The one contract every ThreadStore meets. Each store's test file calls
@@ -59,6 +60,8 @@ export function storeContract(name: string, open: () => Promise<StoreHarness>): 
     afterAll(async () => {
       await h?.cleanup();
     });
+
+    annotationContract(() => store);
 
     async function newThread(agent = uid("agent"), events: Event[] = [ev("user_message", { text: "hi" })]) {
       return store.create(createThread(agent, events, { id: uid("thr") }));
