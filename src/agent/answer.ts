@@ -128,10 +128,14 @@ function resolveRequest(thread: Thread, answer: Answer, options: AcceptAnswerOpt
       );
     }
     if (current) return current;
-    throw new RequestError("request_not_found", `thread ${thread.id} awaits no answer (${threadState(thread).status})`, {
-      threadId: thread.id,
-      status: threadState(thread).status,
-    });
+    throw new RequestError(
+      "request_not_found",
+      `thread ${thread.id} awaits no answer (${threadState(thread).status})`,
+      {
+        threadId: thread.id,
+        status: threadState(thread).status,
+      },
+    );
   }
   if (current?.id === answer.requestId) return current;
   const ref = parseRequestId(answer.requestId);

@@ -231,6 +231,8 @@ async function runHandler(
     if (!intent?.handler) throw new TwelveError("invalid_agent", `intent "${intentName}" has no handler to run`);
     output = await intent.handler(args, { thread, stepId, signal: options.signal });
   } catch (error) {
+    // Aborted (lease lost, caller cancelled): whether it ran is unknown; the `_started` marker says so.
+    if (options.signal?.aborted) throw error;
     const meta: EventMeta = { stepId };
     if (agent.errors.keepStack && error instanceof Error && error.stack) meta.stack = error.stack;
     const message = agent.errors.format(error, intentName);

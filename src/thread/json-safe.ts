@@ -50,19 +50,21 @@ function normaliseObject(object: object, ancestors: WeakSet<object>): unknown {
   if (object instanceof Map) {
     const entries = [...object.entries()];
     if (entries.every(([k]) => typeof k === "string")) {
-      return Object.fromEntries(entries.map(([k, v]) => [k, normalise(v, ancestors)]));
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of entries) put(out, k as string, normalise(v, ancestors));
+      return out;
     }
     return entries.map(([k, v]) => [normalise(k, ancestors), normalise(v, ancestors)]);
   }
   if (object instanceof Error) {
     const out: Record<string, unknown> = { name: object.name, message: object.message };
-    for (const [k, v] of Object.entries(object)) out[k] = normalise(v, ancestors);
+    for (const [k, v] of Object.entries(object)) put(out, k, normalise(v, ancestors));
     return out;
   }
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(object)) {
     if (v === undefined || typeof v === "function" || typeof v === "symbol") continue;
-    out[k] = normalise(v, ancestors);
+    put(out, k, normalise(v, ancestors));
   }
   return out;
 }
@@ -72,11 +74,16 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(sortKeys(toJsonSafe(value)));
 }
 
+/** Sets an own key, `__proto__` included (a plain assignment would change the prototype and drop the key). */
+function put(out: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value === null || typeof value !== "object") return value;
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(value).sort()) out[k] = sortKeys((value as Record<string, unknown>)[k]);
+  for (const k of Object.keys(value).sort()) put(out, k, sortKeys((value as Record<string, unknown>)[k]));
   return out;
 }
 
