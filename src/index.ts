@@ -38,17 +38,17 @@ export {
   type AnyIntent,
   builtinIntents,
   type ContactOptions,
-  type HumanOptions,
-  type Responders,
-  type TimerOptions,
   defineIntent,
   doneForNow,
   type Handler,
   type HandlerContext,
+  type HumanOptions,
   type Intent,
   type Policy,
+  type Responders,
   requestHumanInput,
   stepSchema,
+  type TimerOptions,
 } from "./intent/intent.js";
 export { type ParsedStep, ParseError, parseStep, parseToolCalls, type Repair } from "./intent/parse/index.js";
 export { renderIntentSchemas, stepJsonSchema, toolSpecs } from "./intent/schema-text.js";
@@ -75,9 +75,10 @@ export {
   type Via,
 } from "./thread/event.js";
 export { canonicalJson, digestOf, toJsonSafe } from "./thread/json-safe.js";
+export { toMarkdown } from "./thread/markdown.js";
 export {
-  type AnsweredBy,
   type Answer,
+  type AnsweredBy,
   DECISIONS,
   type Decision,
   type DecisionType,
@@ -88,7 +89,6 @@ export {
   requestFromPending,
   requestId,
 } from "./thread/request.js";
-export { toMarkdown } from "./thread/markdown.js";
 export {
   consecutiveErrors,
   type PendingRequest,

@@ -4,6 +4,14 @@
  * under the thread's lease, with the request and responder checks.
  */
 export { type AppendOverResult, appendOver, storeCommit } from "./commit.js";
+export {
+  type InboundProcessor,
+  type ReceiveInboundOptions,
+  type ReceiveInboundResult,
+  type RecoverInboundResult,
+  receiveInbound,
+  recoverInbound,
+} from "./inbound.js";
 export { type RunnerLeaseOptions, withLease } from "./lease.js";
 export { listRequests, type RequestFilter, type RequestPage } from "./requests.js";
 export { checkResponder, respondersFor } from "./responders.js";

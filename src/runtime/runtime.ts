@@ -142,11 +142,15 @@ export function createRuntime(options: RuntimeOptions): AgentRuntime {
       appended = await appendOver(store, thread, [event], key !== undefined ? { idempotencyKey: key } : {});
     } catch (error) {
       if (error instanceof VersionConflictError) {
-        throw new RequestError("already_answered", `thread ${thread.id}: already answered — the thread changed while this answer was being recorded`, {
-          threadId: thread.id,
-          expectedVersion: error.expectedVersion,
-          actualVersion: error.actualVersion,
-        });
+        throw new RequestError(
+          "already_answered",
+          `thread ${thread.id}: already answered — the thread changed while this answer was being recorded`,
+          {
+            threadId: thread.id,
+            expectedVersion: error.expectedVersion,
+            actualVersion: error.actualVersion,
+          },
+        );
       }
       throw error;
     }

@@ -71,8 +71,42 @@ export class StoreCorruptError extends TwelveError {
 
 /** A bad argument to a store method: malformed events, a bad cursor, an unknown store URL. */
 export class StoreInputError extends TwelveError {
-  constructor(code: "invalid_event" | "invalid_cursor" | "config_error", message: string, details?: object) {
+  constructor(
+    code: "invalid_event" | "invalid_cursor" | "config_error" | "invalid_input",
+    message: string,
+    details?: object,
+  ) {
     super(code, message, details as Record<string, unknown> | undefined);
     this.name = "StoreInputError";
+  }
+}
+
+/**
+ * A launch idempotency key (`createOnce`) was used before with a different
+ * body: the caller reused a key for another request. The thread the key
+ * names is in `details.threadId`; an HTTP server answers 422.
+ */
+export class IdempotencyConflictError extends TwelveError {
+  readonly scope: string;
+  readonly key: string;
+  readonly threadId: string;
+  constructor(scope: string, key: string, threadId: string) {
+    super(
+      "idempotency_conflict",
+      `idempotency key "${key}" (scope "${scope}") was already used for a different request, which started thread ${threadId}`,
+      { scope, key, threadId },
+    );
+    this.name = "IdempotencyConflictError";
+    this.scope = scope;
+    this.key = key;
+    this.threadId = threadId;
+  }
+}
+
+/** `markInboundProcessed` named a record that was never recorded. */
+export class InboundNotFoundError extends TwelveError {
+  constructor(source: string, id: string) {
+    super("inbound_not_found", `no inbound record "${id}" from source "${source}" in the store`, { source, id });
+    this.name = "InboundNotFoundError";
   }
 }

@@ -5,6 +5,8 @@
  */
 export { channelRef } from "./derive.js";
 export {
+  IdempotencyConflictError,
+  InboundNotFoundError,
   LeaseHeldError,
   LeaseLostError,
   StoreCorruptError,
@@ -19,11 +21,19 @@ export { openStore } from "./open.js";
 export type {
   AppendOptions,
   AppendResult,
+  CreateOnceOptions,
+  CreateOnceResult,
   CreateOptions,
+  InboundInput,
+  InboundRecord,
+  InboundRecordResult,
   Lease,
   LeaseOptions,
   ListFilter,
   ListPage,
+  PendingInboundFilter,
+  SideRowsHook,
+  StoreTransaction,
   ThreadStore,
   ThreadSummary,
 } from "./types.js";

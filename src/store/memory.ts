@@ -10,6 +10,8 @@ import {
   validateExpectedVersion,
 } from "./derive.js";
 import {
+  IdempotencyConflictError,
+  InboundNotFoundError,
   LeaseHeldError,
   LeaseLostError,
   ThreadArchivedError,
@@ -17,15 +19,22 @@ import {
   ThreadNotFoundError,
   VersionConflictError,
 } from "./errors.js";
+import { checkCreateOnce, checkDate, checkInbound, checkKey, errorText, inboundFilter } from "./records.js";
 import {
   type AppendOptions,
   type AppendResult,
+  type CreateOnceOptions,
+  type CreateOnceResult,
   type CreateOptions,
   DEFAULT_LEASE_TTL_MS,
+  type InboundInput,
+  type InboundRecord,
+  type InboundRecordResult,
   type Lease,
   type LeaseOptions,
   type ListFilter,
   type ListPage,
+  type PendingInboundFilter,
   type ThreadStore,
   type ThreadSummary,
 } from "./types.js";
@@ -36,6 +45,18 @@ interface Entry {
   updatedMs: number;
   keys: Map<string, { from: number; count: number }>;
   lease?: { owner: string; token: string; expiresMs: number };
+  /** Set while an append's async `sideRows` hook runs: other appends wait, as on a row lock. */
+  busy?: Promise<void>;
+}
+
+interface Inbound {
+  source: string;
+  id: string;
+  json: string;
+  receivedMs: number;
+  processedMs?: number;
+  attempts: number;
+  lastError?: string;
 }
 
 /**
@@ -46,6 +67,10 @@ interface Entry {
 export class MemoryThreadStore implements ThreadStore {
   readonly kind = "memory";
   readonly #threads = new Map<string, Entry>();
+  /** Launch keys (`createOnce`) by `[scope, key]` as JSON. */
+  readonly #launches = new Map<string, { threadId: string; bodyHash: string; createdMs: number }>();
+  /** Inbound records by `[source, id]` as JSON. */
+  readonly #inbound = new Map<string, Inbound>();
   // Keeps updatedAt strictly increasing so ordering is deterministic even within one millisecond.
   #lastMs = 0;
 
@@ -61,7 +86,11 @@ export class MemoryThreadStore implements ThreadStore {
   }
 
   async create(thread: Thread, options: CreateOptions = {}): Promise<Thread> {
-    const id = options.id ?? thread.id;
+    return this.#create(thread, options.id ?? thread.id);
+  }
+
+  /** Synchronous, so a caller checking something first (createOnce) cannot interleave with another. */
+  #create(thread: Thread, id: string): Thread {
     if (this.#threads.has(id)) throw new ThreadExistsError(id);
     validateEvents(thread.events);
     const stored: Thread = structuredClone({ ...thread, id, version: thread.events.length });
@@ -97,7 +126,11 @@ export class MemoryThreadStore implements ThreadStore {
 
   async append(threadId: string, events: readonly Event[], options: AppendOptions): Promise<AppendResult> {
     validateExpectedVersion(options?.expectedVersion);
-    const entry = this.#entry(threadId);
+    let entry = this.#entry(threadId);
+    while (entry.busy) {
+      await entry.busy;
+      entry = this.#entry(threadId);
+    }
     const key = options.idempotencyKey;
     const first = key === undefined ? undefined : entry.keys.get(key);
     if (first) {
@@ -115,23 +148,125 @@ export class MemoryThreadStore implements ThreadStore {
     validateEvents(events, new Set(entry.thread.events.map((e) => e.id)));
     const copies = structuredClone([...events]);
     const from = entry.thread.version;
-    entry.thread = appendEvents(entry.thread, copies);
-    if (key !== undefined) entry.keys.set(key, { from, count: copies.length });
+    // Computed aside and installed at the end, so a failing sideRows hook leaves the thread as it was.
+    const thread = appendEvents(entry.thread, copies);
+    const summary = structuredClone(entry.summary);
+    let updatedMs = entry.updatedMs;
     if (annotationsOnly(copies)) {
       // An annotation changes neither what the thread is doing nor how long its request has waited.
-      entry.summary.version = entry.thread.version;
+      summary.version = thread.version;
     } else if (copies.length > 0) {
-      entry.updatedMs = this.#now();
-      entry.summary.version = entry.thread.version;
-      entry.summary.updatedAt = new Date(entry.updatedMs).toISOString();
-      applyDerived(entry.summary, deriveColumns(entry.thread, entry.summary.channel ?? null));
+      updatedMs = this.#now();
+      summary.version = thread.version;
+      summary.updatedAt = new Date(updatedMs).toISOString();
+      applyDerived(summary, deriveColumns(thread, summary.channel ?? null));
     }
+    if (options.sideRows) {
+      const out = options.sideRows({ kind: "memory" }, structuredClone(summary));
+      if (out !== undefined && typeof (out as { then?: unknown })?.then === "function") {
+        const busy = Promise.resolve(out).then(
+          () => {},
+          () => {},
+        );
+        entry.busy = busy;
+        try {
+          await out;
+        } finally {
+          if (entry.busy === busy) delete entry.busy;
+        }
+      }
+    }
+    entry.thread = thread;
+    entry.summary = summary;
+    entry.updatedMs = updatedMs;
+    if (key !== undefined) entry.keys.set(key, { from, count: copies.length });
     return {
-      version: entry.thread.version,
+      version: thread.version,
       appended: structuredClone(copies),
       duplicate: false,
-      summary: structuredClone(entry.summary),
+      summary: structuredClone(summary),
     };
+  }
+
+  async createOnce(thread: Thread, options: CreateOnceOptions): Promise<CreateOnceResult> {
+    const { scope, key, bodyHash } = checkCreateOnce(options);
+    const k = JSON.stringify([scope, key]);
+    const found = this.#launches.get(k);
+    if (found) {
+      if (found.bodyHash !== bodyHash) throw new IdempotencyConflictError(scope, key, found.threadId);
+      return { thread: structuredClone(this.#entry(found.threadId).thread), created: false };
+    }
+    const created = this.#create(thread, thread.id);
+    this.#launches.set(k, { threadId: created.id, bodyHash, createdMs: Date.now() });
+    return { thread: created, created: true };
+  }
+
+  async pruneIdempotency(olderThan: Date): Promise<number> {
+    const ms = checkDate(olderThan, "olderThan");
+    let deleted = 0;
+    for (const [k, launch] of this.#launches) {
+      if (launch.createdMs < ms) {
+        this.#launches.delete(k);
+        deleted++;
+      }
+    }
+    return deleted;
+  }
+
+  async recordInbound(input: InboundInput): Promise<InboundRecordResult> {
+    const { source, id, json } = checkInbound(input);
+    const k = JSON.stringify([source, id]);
+    const found = this.#inbound.get(k);
+    if (found) {
+      return {
+        duplicate: true,
+        processed: found.processedMs !== undefined,
+        receivedAt: new Date(found.receivedMs).toISOString(),
+      };
+    }
+    const receivedMs = this.#now();
+    this.#inbound.set(k, { source, id, json, receivedMs, attempts: 0 });
+    return { duplicate: false, processed: false, receivedAt: new Date(receivedMs).toISOString() };
+  }
+
+  async markInboundProcessed(source: string, id: string, options: { error?: unknown } = {}): Promise<void> {
+    checkKey(source, id);
+    const found = this.#inbound.get(JSON.stringify([source, id]));
+    if (!found) throw new InboundNotFoundError(source, id);
+    if (found.processedMs !== undefined) return;
+    found.attempts++;
+    if (options.error !== undefined) found.lastError = errorText(options.error);
+    else found.processedMs = Date.now();
+  }
+
+  async pendingInbound(filter: PendingInboundFilter = {}): Promise<InboundRecord[]> {
+    const { limit, olderThanMs } = inboundFilter(filter);
+    const before = olderThanMs > 0 ? Date.now() - olderThanMs : Number.POSITIVE_INFINITY;
+    return [...this.#inbound.values()]
+      .filter(
+        (r) =>
+          r.processedMs === undefined &&
+          (filter.source === undefined || r.source === filter.source) &&
+          r.receivedMs <= before,
+      )
+      .sort(
+        (a, b) =>
+          a.receivedMs - b.receivedMs ||
+          (a.source < b.source ? -1 : a.source > b.source ? 1 : 0) ||
+          (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+      )
+      .slice(0, limit)
+      .map((r) => {
+        const record: InboundRecord = {
+          source: r.source,
+          id: r.id,
+          payload: JSON.parse(r.json),
+          receivedAt: new Date(r.receivedMs).toISOString(),
+          attempts: r.attempts,
+        };
+        if (r.lastError !== undefined) record.lastError = r.lastError;
+        return record;
+      });
   }
 
   async list(filter: ListFilter = {}): Promise<ListPage> {

@@ -43,7 +43,51 @@ export interface AppendOptions {
    * append flushes it too. Stores that cannot tell the difference ignore it.
    */
   durable?: boolean;
+  /**
+   * Writes rows of your own in the append's transaction, so they commit
+   * together with the events or not at all: a webhook outbox row, a channel
+   * delivery to make, a job to enqueue (like graphile-worker's `add_job`
+   * called on the same PostgreSQL client).
+   *
+   * Called once, after the events are written, with the store's transaction
+   * and the thread's summary after the append. Not called when nothing is
+   * appended because the idempotency key was used before (`duplicate`), nor
+   * when the append fails (version conflict, archived thread, …). If it
+   * throws (or its promise rejects), the whole append rolls back and the
+   * error propagates.
+   *
+   * SQLite transactions are synchronous: there the hook must do its work
+   * synchronously with `tx.db` (better-sqlite3); returning a promise fails
+   * the append with `side_rows_async` and rolls it back. On PostgreSQL the
+   * hook may await queries on `tx.client`; the thread's row stays locked
+   * until it returns, so keep it short. The memory store passes
+   * `{ kind: "memory" }`: a hook that throws still rolls the append back.
+   */
+  sideRows?: SideRowsHook;
 }
+
+/** What a hook may use of better-sqlite3's Database (declared here so no driver types are needed to compile). */
+export interface SqliteConnection {
+  prepare(sql: string): {
+    run(...params: unknown[]): unknown;
+    get(...params: unknown[]): unknown;
+    all(...params: unknown[]): unknown[];
+  };
+  exec(sql: string): unknown;
+}
+
+/** What a hook may use of a pg PoolClient. */
+export interface PgClient {
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null }>;
+}
+
+/** The transaction an append's `sideRows` hook writes in; `kind` is the store's. */
+export type StoreTransaction =
+  | { kind: "sqlite"; db: SqliteConnection }
+  | { kind: "postgres"; client: PgClient }
+  | { kind: "memory" };
+
+export type SideRowsHook = (tx: StoreTransaction, summary: ThreadSummary) => void | Promise<void>;
 
 export interface AppendResult {
   /** The thread's version after the append (for a repeated key: its version now). */
@@ -104,6 +148,63 @@ export interface CreateOptions {
   id?: string;
 }
 
+/** A launch idempotency key: see `ThreadStore.createOnce`. */
+export interface CreateOnceOptions {
+  /** What the key is unique within, e.g. `launch:<agent>` or `inbound:slack`. */
+  scope: string;
+  /** The caller's idempotency key (an `Idempotency-Key` header, a Slack event id, a Message-ID). */
+  key: string;
+  /** A digest of the request the key was sent with: a repeat must carry the same one. */
+  bodyHash: string;
+}
+
+export interface CreateOnceResult {
+  /** The thread created now, or the one the key created before (as it is now). */
+  thread: Thread;
+  /** False when the key had been used before and nothing was created. */
+  created: boolean;
+}
+
+/** An inbound payload to keep before it is acknowledged (a Slack event, an SMTP message, a webhook). */
+export interface InboundInput {
+  /** Where it came from: `slack`, `smtp`, `webhook:github`, … */
+  source: string;
+  /** The sender's id for it (unique within the source): its redeliveries carry the same id. */
+  id: string;
+  /** Any JSON value; stored as JSON and handed back parsed. */
+  payload: unknown;
+}
+
+export interface InboundRecordResult {
+  /** The record existed already: this is a redelivery, and nothing was written. */
+  duplicate: boolean;
+  /** Whether the record has been processed (always false for a new record). */
+  processed: boolean;
+  /** When the store first received it (ISO-8601). */
+  receivedAt: string;
+}
+
+export interface InboundRecord {
+  source: string;
+  id: string;
+  payload: unknown;
+  /** ISO-8601 times. */
+  receivedAt: string;
+  processedAt?: string;
+  /** Processing attempts finished so far (failed ones, and the one that succeeded). */
+  attempts: number;
+  /** The error of the last failed attempt. */
+  lastError?: string;
+}
+
+export interface PendingInboundFilter {
+  source?: string;
+  /** Only records received at least this long ago (leave the ones a live receiver is still processing). */
+  olderThanMs?: number;
+  /** Default 100, at most 1000. */
+  limit?: number;
+}
+
 /**
  * A thread store: append-only event logs with optimistic concurrency,
  * idempotency keys and leases. Every implementation passes the same
@@ -132,9 +233,37 @@ export interface ThreadStore {
   renewLease(lease: Lease, ttlMs?: number): Promise<Lease>;
   /** Gives the lease up; a no-op when it was already lost. */
   releaseLease(lease: Lease): Promise<void>;
+  /**
+   * Creates the thread once per `{scope, key}`: the thread and the key's
+   * record are written in one transaction. A repeat with the same body hash
+   * returns the thread the key created (`created: false`), whatever id the
+   * repeat's thread has; with another body hash it throws
+   * IdempotencyConflictError. Of concurrent calls with one key, exactly one creates.
+   */
+  createOnce(thread: Thread, options: CreateOnceOptions): Promise<CreateOnceResult>;
+  /**
+   * Deletes launch keys (`createOnce`) recorded before `olderThan`; returns how
+   * many. A launch retried after its key was pruned creates a new thread.
+   */
+  pruneIdempotency(olderThan: Date): Promise<number>;
+  /**
+   * Records an inbound payload durably: once this resolves it may be
+   * acknowledged to the sender. A redelivery (same source and id) writes
+   * nothing and reports `duplicate`, and whether the first was processed.
+   */
+  recordInbound(input: InboundInput): Promise<InboundRecordResult>;
+  /**
+   * Marks a record processed; with `error`, counts a failed attempt
+   * (`attempts`, `lastError`) and leaves it pending. A processed record stays
+   * processed. Throws InboundNotFoundError for an unknown record.
+   */
+  markInboundProcessed(source: string, id: string, options?: { error?: unknown }): Promise<void>;
+  /** Unprocessed records, oldest first: what a crash left between acknowledging and processing. */
+  pendingInbound(filter?: PendingInboundFilter): Promise<InboundRecord[]>;
   close(): Promise<void>;
 }
 
 export const DEFAULT_LEASE_TTL_MS = 30_000;
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 1000;
+export const DEFAULT_INBOUND_LIMIT = 100;

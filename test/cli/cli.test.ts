@@ -78,7 +78,17 @@ describe("twelve run", () => {
     );
     // The rejection answers the printed request; --yes approves only what this invocation raises next.
     const second = twelve(
-      ["run", calculator, "--model", "script:rest.json", "--request", request, "--reject", "use 5 instead of 4", "--yes"],
+      [
+        "run",
+        calculator,
+        "--model",
+        "script:rest.json",
+        "--request",
+        request,
+        "--reject",
+        "use 5 instead of 4",
+        "--yes",
+      ],
       { cwd: dir },
     );
     expect(second.err).toBe("");
@@ -100,7 +110,10 @@ describe("twelve run", () => {
       [["--thread", id, "--yes"], /--yes on a --thread resume needs --request/],
       [["--thread", id, "--stdin"], /--stdin on a --thread resume needs --request/],
       [["--request", request, "--digest", digest, "--approve", "--reject", "no"], /--approve and --reject conflict/],
-      [["--request", request, "--digest", digest, "--answer", "42"], /"respond" is not allowed here; allowed: approve, edit, reject \[invalid_decision\]/],
+      [
+        ["--request", request, "--digest", digest, "--answer", "42"],
+        /"respond" is not allowed here; allowed: approve, edit, reject \[invalid_decision\]/,
+      ],
       [["--request", request, "--approve"], /must carry the digest of the arguments shown/],
       [["--request", request, "--digest", "stale", "--approve"], /not the ones shown.*\[request_changed\]/],
       [["--request", "rq_garbage", "--approve"], /not a request id \[request_not_found\]/],
@@ -130,7 +143,9 @@ describe("twelve run", () => {
     expect(second.out).toContain('approve divide {"a":500,"b":1}?');
     const again = twelve(["run", calculator, "--model", "script:next.json", ...args], { cwd: dir });
     expect(again.code).toBe(2);
-    expect(again.err).toMatch(/was already answered by tester via cli at .* \(approve, event evt_\w+\) \[already_answered\]/);
+    expect(again.err).toMatch(
+      /was already answered by tester via cli at .* \(approve, event evt_\w+\) \[already_answered\]/,
+    );
     const exported = JSON.parse(twelve(["threads", "export", threadId(first.out)], { cwd: dir }).out);
     expect(exported.events.filter((e: { type: string }) => e.type === "divide_result")).toHaveLength(1);
     expect(exported.events.at(-1).data).toEqual({ intent: "divide", a: 500, b: 1 });
@@ -145,24 +160,44 @@ describe("twelve run", () => {
       schemaVersion: 1,
       events: [
         { id: "e1", type: "user_message", data: "divide 8 by 2", at },
-        { id: "e2", type: "divide", data: { intent: "divide", a: 8, b: 2 }, at, meta: { kind: "step", intent: "divide", policy: "approve" } },
+        {
+          id: "e2",
+          type: "divide",
+          data: { intent: "divide", a: 8, b: 2 },
+          at,
+          meta: { kind: "step", intent: "divide", policy: "approve" },
+        },
         { id: "e3", type: "approval", data: { approved: true }, at, meta: { stepId: "e2" } },
-        { id: "e4", type: "divide_started", data: { arguments: { a: 8, b: 2 } }, at, meta: { kind: "started", stepId: "e2", intent: "divide" } },
+        {
+          id: "e4",
+          type: "divide_started",
+          data: { arguments: { a: 8, b: 2 } },
+          at,
+          meta: { kind: "started", stepId: "e2", intent: "divide" },
+        },
       ],
     };
     writeFileSync(join(dir, "uncertain.json"), JSON.stringify(thread));
     expect(twelve(["threads", "import", "uncertain.json"], { cwd: dir }).code).toBe(0);
-    const shown = twelve(["run", calculator, "--thread", "thr_uncertain", "--model", "script:script.json"], { cwd: dir });
+    const shown = twelve(["run", calculator, "--thread", "thr_uncertain", "--model", "script:script.json"], {
+      cwd: dir,
+    });
     expect(shown.code).toBe(3);
     expect(shown.out).toMatch(/⚠ request rq_\S+: divide \{"a":8,"b":2\} may or may not have run/);
     expect(shown.out).toMatch(/decide with: .* --mark-done \['<result json>'\] \| --run-again \| --abandon "<reason>"/);
     expect(shown.out).not.toContain("--approve");
     const { request, digest } = hint(shown.out);
     // Approving is not a decision an uncertain step takes; running it again is, with the digest shown.
-    const wrong = twelve(["run", calculator, "--model", "script:script.json", "--request", request, "--digest", digest, "--approve"], { cwd: dir });
+    const wrong = twelve(
+      ["run", calculator, "--model", "script:script.json", "--request", request, "--digest", digest, "--approve"],
+      { cwd: dir },
+    );
     expect(wrong.code).toBe(2);
     expect(wrong.err).toMatch(/\[invalid_decision\]/);
-    const again = twelve(["run", calculator, "--model", "script:script.json", "--request", request, "--digest", digest, "--run-again"], { cwd: dir });
+    const again = twelve(
+      ["run", calculator, "--model", "script:script.json", "--request", request, "--digest", digest, "--run-again"],
+      { cwd: dir },
+    );
     expect(again.err).toBe("");
     expect(again.code).toBe(0);
     expect(again.out).toContain("✓ divide_result: 4");

@@ -24,7 +24,12 @@ const note = (type: string, data: unknown = {}, meta: Record<string, unknown> = 
   makeEvent(clock, type, data, { ...meta, annotation: true });
 
 function pausedOnApproval(): Thread {
-  const step = makeEvent(clock, "deploy", { intent: "deploy", tag: "v1" }, { kind: "step", intent: "deploy", policy: "approve" });
+  const step = makeEvent(
+    clock,
+    "deploy",
+    { intent: "deploy", tag: "v1" },
+    { kind: "step", intent: "deploy", policy: "approve" },
+  );
   return createThread("deploybot", [makeEvent(clock, "user_message", "ship v1"), step], { runtime: clock });
 }
 

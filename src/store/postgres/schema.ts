@@ -86,4 +86,33 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       WHERE pending->>'kind' IN ('human_input', 'external_result', 'uncertain_execution');
     `,
   },
+  {
+    version: 5,
+    name: "launch idempotency keys, inbound records",
+    // createOnce's keys (one thread per scope and key) and inbound payloads kept before they are
+    // acknowledged. The payload is json, not jsonb: kept exactly as received (jsonb refuses \u0000).
+    sql: `
+    CREATE TABLE IF NOT EXISTS $S.twelve_launches (
+      scope text NOT NULL,
+      key text NOT NULL,
+      thread_id text NOT NULL,
+      body_hash text NOT NULL,
+      created_ms bigint NOT NULL,
+      PRIMARY KEY (scope, key)
+    );
+    CREATE INDEX IF NOT EXISTS twelve_launches_created ON $S.twelve_launches (created_ms);
+    CREATE TABLE IF NOT EXISTS $S.twelve_inbound (
+      source text NOT NULL,
+      id text NOT NULL,
+      payload json NOT NULL,
+      received_ms bigint NOT NULL,
+      processed_ms bigint,
+      attempts integer NOT NULL DEFAULT 0,
+      last_error text,
+      PRIMARY KEY (source, id)
+    );
+    CREATE INDEX IF NOT EXISTS twelve_inbound_pending ON $S.twelve_inbound (received_ms, source, id)
+      WHERE processed_ms IS NULL;
+    `,
+  },
 ];

@@ -14,24 +14,44 @@ import {
   validateExpectedVersion,
 } from "../derive.js";
 import {
+  IdempotencyConflictError,
+  InboundNotFoundError,
   LeaseHeldError,
   LeaseLostError,
+  StoreCorruptError,
   StoreInputError,
   ThreadArchivedError,
   ThreadExistsError,
   ThreadNotFoundError,
   VersionConflictError,
 } from "../errors.js";
+import {
+  checkCreateOnce,
+  checkDate,
+  checkInbound,
+  checkKey,
+  errorText,
+  type InboundRow,
+  inboundFilter,
+  rowToInbound,
+} from "../records.js";
 import { assembleThread, decodeEvent, type EventRow, encodeEvent, rowToSummary, type ThreadRow } from "../rows.js";
 import {
   type AppendOptions,
   type AppendResult,
+  type CreateOnceOptions,
+  type CreateOnceResult,
   type CreateOptions,
   DEFAULT_LEASE_TTL_MS,
+  type InboundInput,
+  type InboundRecord,
+  type InboundRecordResult,
   type Lease,
   type LeaseOptions,
   type ListFilter,
   type ListPage,
+  type PendingInboundFilter,
+  type SideRowsHook,
   type ThreadStore,
   type ThreadSummary,
 } from "../types.js";
@@ -117,7 +137,14 @@ export class PostgresThreadStore implements ThreadStore {
   readonly pool: pg.Pool;
   readonly schema: string;
   readonly #ownsPool: boolean;
-  readonly #t: { threads: string; events: string; keys: string; migrations: string };
+  readonly #t: {
+    threads: string;
+    events: string;
+    keys: string;
+    migrations: string;
+    launches: string;
+    inbound: string;
+  };
 
   constructor(pool: pg.Pool, schema: string, ownsPool: boolean) {
     this.pool = pool;
@@ -129,6 +156,8 @@ export class PostgresThreadStore implements ThreadStore {
       events: `${s}.twelve_events`,
       keys: `${s}.twelve_idempotency`,
       migrations: `${s}.twelve_migrations`,
+      launches: `${s}.twelve_launches`,
+      inbound: `${s}.twelve_inbound`,
     };
   }
 
@@ -163,7 +192,16 @@ export class PostgresThreadStore implements ThreadStore {
     try {
       await client.query("BEGIN");
       const result = await fn(client);
-      await client.query("COMMIT");
+      // A statement that failed inside the transaction (and whose error was caught) aborts it:
+      // COMMIT then rolls back without an error. Report it instead of returning as if it committed.
+      const done = await client.query("COMMIT");
+      if (done.command === "ROLLBACK") {
+        throw new TwelveError(
+          "transaction_aborted",
+          "a statement failed inside the store's transaction (its error was caught), so PostgreSQL rolled the transaction back",
+          { schema: this.schema },
+        );
+      }
       return result;
     } catch (error) {
       await client.query("ROLLBACK").catch(() => {});
@@ -181,44 +219,182 @@ export class PostgresThreadStore implements ThreadStore {
     return rows[0];
   }
 
+  /**
+   * The statement inserting a thread row and its events ($1–$14). With
+   * `launch`, it first takes the launch key ($15–$17) and inserts the thread
+   * only if the key was new; it returns `created` (1 or 0) either way.
+   */
+  #createSql(launch: boolean): string {
+    const source = launch ? "FROM l" : "";
+    return `WITH ${
+      launch
+        ? `l AS (
+           INSERT INTO ${this.#t.launches} (scope, key, thread_id, body_hash, created_ms)
+           VALUES ($15, $16, $1, $17, ${NOW_MS}) ON CONFLICT (scope, key) DO NOTHING RETURNING thread_id
+         ), `
+        : ""
+    }t AS (
+           INSERT INTO ${this.#t.threads} (${THREAD_COLUMNS})
+           SELECT $1, $2, $3, $4, $5::jsonb, $6::integer, $7::integer, $8, $9, $10, ${NOW_MS}, ${NOW_MS}, NULL::bigint ${source}
+           RETURNING id
+         ), e AS (
+           INSERT INTO ${this.#t.events} (thread_id, seq, id, type, at_ms, body)
+           SELECT t.id, x.o, x.i, x.t, x.m, x.b::jsonb
+           FROM t, unnest($11::text[], $12::text[], $13::bigint[], $14::text[]) WITH ORDINALITY AS x(i, t, m, b, o)
+         )
+         SELECT (SELECT count(*) FROM t)::integer AS created`;
+  }
+
+  #createParams(stored: Thread): unknown[] {
+    const derived = deriveColumns(stored);
+    const encoded = stored.events.map(encodeEvent);
+    return [
+      stored.id,
+      stored.agent,
+      derived.status,
+      derived.pendingKind,
+      derived.pending ? JSON.stringify(derived.pending) : null,
+      stored.version,
+      stored.schemaVersion,
+      derived.channel,
+      stored.parent?.threadId ?? null,
+      stored.parent?.eventId ?? null,
+      stored.events.map((e) => e.id),
+      stored.events.map((e) => e.type),
+      encoded.map((x) => x.atMs),
+      encoded.map((x) => x.body),
+    ];
+  }
+
   /** One statement: the thread row and its events are written together or not at all. */
   async create(thread: Thread, options: CreateOptions = {}): Promise<Thread> {
     const id = options.id ?? thread.id;
     validateEvents(thread.events);
     const stored: Thread = { ...thread, id, version: thread.events.length };
-    const derived = deriveColumns(stored);
-    const encoded = stored.events.map(encodeEvent);
     try {
-      await this.pool.query(
-        `WITH t AS (
-           INSERT INTO ${this.#t.threads} (${THREAD_COLUMNS})
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, ${NOW_MS}, ${NOW_MS}, NULL) RETURNING id
-         )
-         INSERT INTO ${this.#t.events} (thread_id, seq, id, type, at_ms, body)
-         SELECT t.id, x.o, x.i, x.t, x.m, x.b::jsonb
-         FROM t, unnest($11::text[], $12::text[], $13::bigint[], $14::text[]) WITH ORDINALITY AS x(i, t, m, b, o)`,
-        [
-          id,
-          stored.agent,
-          derived.status,
-          derived.pendingKind,
-          derived.pending ? JSON.stringify(derived.pending) : null,
-          stored.version,
-          stored.schemaVersion,
-          derived.channel,
-          stored.parent?.threadId ?? null,
-          stored.parent?.eventId ?? null,
-          stored.events.map((e) => e.id),
-          stored.events.map((e) => e.type),
-          encoded.map((x) => x.atMs),
-          encoded.map((x) => x.body),
-        ],
-      );
+      await this.pool.query(this.#createSql(false), this.#createParams(stored));
     } catch (error) {
       if (isUniqueViolation(error, "twelve_threads_pkey")) throw new ThreadExistsError(id);
       throw error;
     }
     return structuredClone(stored);
+  }
+
+  /**
+   * One statement takes the key (`ON CONFLICT DO NOTHING`) and inserts the
+   * thread only if it did. A concurrent caller with the same key waits on the
+   * key's row until the first commits (then it finds the key taken) or rolls
+   * back (then it takes the key itself): exactly one creates.
+   */
+  async createOnce(thread: Thread, options: CreateOnceOptions): Promise<CreateOnceResult> {
+    const { scope, key, bodyHash } = checkCreateOnce(options);
+    validateEvents(thread.events);
+    const stored: Thread = { ...thread, version: thread.events.length };
+    const params = [...this.#createParams(stored), scope, key, bodyHash];
+    for (let attempt = 0; ; attempt++) {
+      let created: number;
+      try {
+        const { rows } = await this.pool.query<{ created: number }>(this.#createSql(true), params);
+        created = Number(rows[0]?.created ?? 0);
+      } catch (error) {
+        if (isUniqueViolation(error, "twelve_threads_pkey")) throw new ThreadExistsError(stored.id);
+        throw error;
+      }
+      if (created > 0) return { thread: structuredClone(stored), created: true };
+      const { rows } = await this.pool.query<{ thread_id: string; body_hash: string }>(
+        `SELECT thread_id, body_hash FROM ${this.#t.launches} WHERE scope = $1 AND key = $2`,
+        [scope, key],
+      );
+      const found = rows[0];
+      // Pruned between the two statements: take the key again.
+      if (!found && attempt < 3) continue;
+      if (!found) throw new TwelveError("store_unavailable", `launch key "${key}" keeps disappearing`, { scope, key });
+      if (found.body_hash !== bodyHash) throw new IdempotencyConflictError(scope, key, found.thread_id);
+      const existing = await this.#load(found.thread_id);
+      if (!existing) {
+        throw new StoreCorruptError(
+          `launch key "${key}" (scope "${scope}") names thread ${found.thread_id}, which is missing`,
+          { scope, key, threadId: found.thread_id },
+        );
+      }
+      return { thread: existing, created: false };
+    }
+  }
+
+  async pruneIdempotency(olderThan: Date): Promise<number> {
+    const ms = checkDate(olderThan, "olderThan");
+    const { rowCount } = await this.pool.query(`DELETE FROM ${this.#t.launches} WHERE created_ms < $1`, [ms]);
+    return rowCount ?? 0;
+  }
+
+  async recordInbound(input: InboundInput): Promise<InboundRecordResult> {
+    const { source, id, json } = checkInbound(input);
+    const { rows } = await this.pool.query<{ received_ms: string }>(
+      `INSERT INTO ${this.#t.inbound} (source, id, payload, received_ms, attempts) VALUES ($1, $2, $3::json, ${NOW_MS}, 0)
+       ON CONFLICT (source, id) DO NOTHING RETURNING received_ms`,
+      [source, id, json],
+    );
+    const inserted = rows[0];
+    if (inserted) {
+      return { duplicate: false, processed: false, receivedAt: new Date(Number(inserted.received_ms)).toISOString() };
+    }
+    // A new statement, so a new snapshot: it sees the row the conflict was with.
+    const { rows: existing } = await this.pool.query<{ received_ms: string; processed_ms: string | null }>(
+      `SELECT received_ms, processed_ms FROM ${this.#t.inbound} WHERE source = $1 AND id = $2`,
+      [source, id],
+    );
+    const row = existing[0];
+    if (!row) throw new InboundNotFoundError(source, id);
+    return {
+      duplicate: true,
+      processed: row.processed_ms !== null,
+      receivedAt: new Date(Number(row.received_ms)).toISOString(),
+    };
+  }
+
+  async markInboundProcessed(source: string, id: string, options: { error?: unknown } = {}): Promise<void> {
+    checkKey(source, id);
+    const failed = options.error !== undefined;
+    const { rowCount } = failed
+      ? await this.pool.query(
+          `UPDATE ${this.#t.inbound} SET attempts = attempts + 1, last_error = $3
+           WHERE source = $1 AND id = $2 AND processed_ms IS NULL`,
+          [source, id, errorText(options.error)],
+        )
+      : await this.pool.query(
+          `UPDATE ${this.#t.inbound} SET attempts = attempts + 1, processed_ms = ${NOW_MS}
+           WHERE source = $1 AND id = $2 AND processed_ms IS NULL`,
+          [source, id],
+        );
+    if (rowCount === 1) return;
+    // Already processed (it stays so), or never recorded.
+    const { rows } = await this.pool.query(`SELECT 1 FROM ${this.#t.inbound} WHERE source = $1 AND id = $2`, [
+      source,
+      id,
+    ]);
+    if (rows.length === 0) throw new InboundNotFoundError(source, id);
+  }
+
+  async pendingInbound(filter: PendingInboundFilter = {}): Promise<InboundRecord[]> {
+    const { limit, olderThanMs } = inboundFilter(filter);
+    const where = ["processed_ms IS NULL"];
+    const params: unknown[] = [];
+    if (filter.source !== undefined) {
+      params.push(filter.source);
+      where.push(`source = $${params.length}`);
+    }
+    if (olderThanMs > 0) {
+      params.push(Math.floor(olderThanMs));
+      where.push(`received_ms <= ${NOW_MS} - $${params.length}`);
+    }
+    params.push(limit);
+    const { rows } = await this.pool.query<InboundRow>(
+      `SELECT source, id, payload::text AS payload, received_ms, processed_ms, attempts, last_error
+       FROM ${this.#t.inbound} WHERE ${where.join(" AND ")}
+       ORDER BY received_ms, source, id LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(rowToInbound);
   }
 
   /**
@@ -273,7 +449,8 @@ export class PostgresThreadStore implements ThreadStore {
     const copies = structuredClone([...events]);
     const expected = options.expectedVersion;
     const durable = options.durable !== false;
-    if (copies.length === 0) return this.#appendNothing(threadId, expected, key);
+    const hook = options.sideRows;
+    if (copies.length === 0) return this.#appendNothing(threadId, expected, key, false, hook);
     // The step a batch answers was stored earlier and never changes, so it can be read before the write.
     const refId = referencedStepId(copies);
     const ref = refId
@@ -291,10 +468,7 @@ export class PostgresThreadStore implements ThreadStore {
     );
     const derived = deriveColumns(tail);
     const encoded = copies.map(encodeEvent);
-    let rows: ThreadRow[];
-    try {
-      ({ rows } = await this.pool.query<ThreadRow>(
-        `WITH upd AS (
+    const sql = `WITH upd AS (
            UPDATE ${this.#t.threads} SET version = version + $6, channel = COALESCE(channel, $7),
              -- An annotation-only batch ($13) changes neither what the thread is doing nor its request's age.
              status = CASE WHEN $13 THEN status ELSE $3 END,
@@ -312,24 +486,45 @@ export class PostgresThreadStore implements ThreadStore {
            INSERT INTO ${this.#t.keys} (thread_id, key, from_version, count, created_ms)
            SELECT $1, $8, $2, $6, ${NOW_MS} FROM upd WHERE $8::text IS NOT NULL
          )
-         SELECT *${durable ? "" : ASYNC_COMMIT} FROM upd`,
-        [
-          threadId,
-          expected,
-          derived.status,
-          derived.pendingKind,
-          derived.pending ? JSON.stringify(derived.pending) : null,
-          copies.length,
-          derived.channel,
-          key,
-          copies.map((e) => e.id),
-          copies.map((e) => e.type),
-          encoded.map((x) => x.atMs),
-          encoded.map((x) => x.body),
-          annotationsOnly(copies),
-        ],
-      ));
+         SELECT *${durable ? "" : ASYNC_COMMIT} FROM upd`;
+    const params = [
+      threadId,
+      expected,
+      derived.status,
+      derived.pendingKind,
+      derived.pending ? JSON.stringify(derived.pending) : null,
+      copies.length,
+      derived.channel,
+      key,
+      copies.map((e) => e.id),
+      copies.map((e) => e.type),
+      encoded.map((x) => x.atMs),
+      encoded.map((x) => x.body),
+      annotationsOnly(copies),
+    ];
+    let rows: ThreadRow[];
+    // The hook's own error, told apart from the store's below.
+    let hookFailed: { error: unknown } | undefined;
+    try {
+      if (!hook) ({ rows } = await this.pool.query<ThreadRow>(sql, params));
+      else {
+        // Side rows: the same statement in an explicit transaction on one client, then the hook, then COMMIT.
+        rows = await this.#tx(async (c) => {
+          const written = (await c.query<ThreadRow>(sql, params)).rows;
+          const after = written[0];
+          if (after) {
+            try {
+              await hook({ kind: "postgres", client: c }, rowToSummary(after));
+            } catch (error) {
+              hookFailed = { error };
+              throw error;
+            }
+          }
+          return written;
+        });
+      }
     } catch (error) {
+      if (hookFailed) throw hookFailed.error;
       if (isUniqueViolation(error, "twelve_events_thread_id_id")) {
         throw new StoreInputError("invalid_event", `thread ${threadId} already has an event with one of these ids`, {
           threadId,
@@ -347,7 +542,13 @@ export class PostgresThreadStore implements ThreadStore {
   }
 
   /** Why an append added nothing: a known key (duplicate), or not found / archived / stale version. */
-  async #appendNothing(threadId: string, expected: number, key: string | null, failed = false): Promise<AppendResult> {
+  async #appendNothing(
+    threadId: string,
+    expected: number,
+    key: string | null,
+    failed = false,
+    hook?: SideRowsHook,
+  ): Promise<AppendResult> {
     return this.#tx(async (c): Promise<AppendResult> => {
       const row = await this.#row(c, threadId, true);
       if (!row) throw new ThreadNotFoundError(threadId);
@@ -379,6 +580,7 @@ export class PostgresThreadStore implements ThreadStore {
           [threadId, key, version],
         );
       }
+      if (hook) await hook({ kind: "postgres", client: c }, rowToSummary(row));
       return { version, appended: [], duplicate: false, summary: rowToSummary(row) };
     });
   }

@@ -68,4 +68,29 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     WHERE json_extract(CASE WHEN json_valid(pending) THEN pending END, '$.kind')
       IN ('human_input', 'external_result', 'uncertain_execution');
   `,
+  // 5: launch idempotency keys (createOnce: one thread per scope and key) and inbound records (kept before
+  // they are acknowledged, marked when processed). IF NOT EXISTS: a file whose user_version was set back
+  // by hand re-runs this harmlessly.
+  `
+  CREATE TABLE IF NOT EXISTS twelve_launches (
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    thread_id TEXT NOT NULL,
+    body_hash TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    PRIMARY KEY (scope, key)
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS twelve_launches_created ON twelve_launches (created_ms);
+  CREATE TABLE IF NOT EXISTS twelve_inbound (
+    source TEXT NOT NULL,
+    id TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    received_ms INTEGER NOT NULL,
+    processed_ms INTEGER,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    PRIMARY KEY (source, id)
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS twelve_inbound_pending ON twelve_inbound (received_ms, source, id) WHERE processed_ms IS NULL;
+  `,
 ];

@@ -1,6 +1,7 @@
 import { existsSync, linkSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
+import { TwelveError } from "../../errors/index.js";
 import type { Event } from "../../thread/event.js";
 import { fork as forkThread, type Thread } from "../../thread/thread.js";
 import { decodeCursor, encodeCursor, pageSize, statusList } from "../cursor.js";
@@ -15,6 +16,8 @@ import {
   validateExpectedVersion,
 } from "../derive.js";
 import {
+  IdempotencyConflictError,
+  InboundNotFoundError,
   LeaseHeldError,
   LeaseLostError,
   StoreCorruptError,
@@ -24,6 +27,16 @@ import {
   ThreadNotFoundError,
   VersionConflictError,
 } from "../errors.js";
+import {
+  checkCreateOnce,
+  checkDate,
+  checkInbound,
+  checkKey,
+  errorText,
+  type InboundRow,
+  inboundFilter,
+  rowToInbound,
+} from "../records.js";
 import {
   assembleThread,
   decodeEvent,
@@ -36,12 +49,19 @@ import {
 import {
   type AppendOptions,
   type AppendResult,
+  type CreateOnceOptions,
+  type CreateOnceResult,
   type CreateOptions,
   DEFAULT_LEASE_TTL_MS,
+  type InboundInput,
+  type InboundRecord,
+  type InboundRecordResult,
   type Lease,
   type LeaseOptions,
   type ListFilter,
   type ListPage,
+  type PendingInboundFilter,
+  type SideRowsHook,
   type ThreadStore,
   type ThreadSummary,
 } from "../types.js";
@@ -180,6 +200,23 @@ function migrate(db: Database, path: string): void {
   }).immediate();
 }
 
+/**
+ * Runs an append's `sideRows` hook inside the (synchronous) transaction. A
+ * promise cannot be awaited there: the append fails and rolls back instead.
+ */
+function runSideRowsSync(hook: SideRowsHook, db: Database, summary: ThreadSummary): void {
+  const out = hook({ kind: "sqlite", db }, summary);
+  if (out !== undefined && typeof (out as { then?: unknown })?.then === "function") {
+    // Its outcome no longer matters; do not let a rejection go unhandled.
+    (out as Promise<void>).then(undefined, () => {});
+    throw new TwelveError(
+      "side_rows_async",
+      "the sideRows hook returned a promise, but SQLite transactions are synchronous: write the side rows synchronously with tx.db (better-sqlite3); the append was rolled back",
+      { store: "sqlite" },
+    );
+  }
+}
+
 const CORRUPT_CODES = new Set(["SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_CORRUPT_INDEX", "SQLITE_CORRUPT_SEQUENCE"]);
 
 /** Turns SQLite's damage reports into StoreCorruptError naming the file. */
@@ -284,37 +321,148 @@ export class SqliteThreadStore implements ThreadStore {
     return stored;
   }
 
+  /** Inserts a new thread row and its events (inside the caller's transaction). */
+  #insertThread(stored: Thread): void {
+    const id = stored.id;
+    if (this.#row(id)) throw new ThreadExistsError(id);
+    const derived = deriveColumns(stored);
+    const ms = this.#now();
+    this.#stmt(`INSERT INTO twelve_threads (${THREAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`).run(
+      id,
+      stored.agent,
+      derived.status,
+      derived.pendingKind,
+      derived.pending ? JSON.stringify(derived.pending) : null,
+      stored.version,
+      stored.schemaVersion,
+      derived.channel,
+      stored.parent?.threadId ?? null,
+      stored.parent?.eventId ?? null,
+      ms,
+      ms,
+    );
+    this.#insertEvents(id, 0, stored.events);
+  }
+
   create(thread: Thread, options: CreateOptions = {}): Promise<Thread> {
     return this.#run(() => {
       const id = options.id ?? thread.id;
       validateEvents(thread.events);
       const stored: Thread = { ...thread, id, version: thread.events.length };
-      const derived = deriveColumns(stored);
-      const ms = this.#now();
       this.#durability(true);
-      this.db
-        .transaction(() => {
-          if (this.#row(id)) throw new ThreadExistsError(id);
+      this.db.transaction(() => this.#insertThread(stored)).immediate();
+      return structuredClone(stored);
+    });
+  }
+
+  createOnce(thread: Thread, options: CreateOnceOptions): Promise<CreateOnceResult> {
+    return this.#run(() => {
+      const { scope, key, bodyHash } = checkCreateOnce(options);
+      validateEvents(thread.events);
+      const stored: Thread = { ...thread, version: thread.events.length };
+      this.#durability(true);
+      // IMMEDIATE: the key is checked and taken under the write lock, so of concurrent callers one creates.
+      const existing = this.db
+        .transaction((): string | undefined => {
+          const found = this.#stmt("SELECT thread_id, body_hash FROM twelve_launches WHERE scope = ? AND key = ?").get(
+            scope,
+            key,
+          ) as { thread_id: string; body_hash: string } | undefined;
+          if (found) {
+            if (found.body_hash !== bodyHash) throw new IdempotencyConflictError(scope, key, found.thread_id);
+            return found.thread_id;
+          }
+          this.#insertThread(stored);
           this.#stmt(
-            `INSERT INTO twelve_threads (${THREAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
-          ).run(
-            id,
-            stored.agent,
-            derived.status,
-            derived.pendingKind,
-            derived.pending ? JSON.stringify(derived.pending) : null,
-            stored.version,
-            stored.schemaVersion,
-            derived.channel,
-            stored.parent?.threadId ?? null,
-            stored.parent?.eventId ?? null,
-            ms,
-            ms,
-          );
-          this.#insertEvents(id, 0, stored.events);
+            "INSERT INTO twelve_launches (scope, key, thread_id, body_hash, created_ms) VALUES (?, ?, ?, ?, ?)",
+          ).run(scope, key, stored.id, bodyHash, Date.now());
+          return undefined;
         })
         .immediate();
-      return structuredClone(stored);
+      if (existing === undefined) return { thread: structuredClone(stored), created: true };
+      const found = this.#load(existing);
+      if (!found) {
+        throw new StoreCorruptError(
+          `launch key "${key}" (scope "${scope}") names thread ${existing}, which is missing`,
+          {
+            scope,
+            key,
+            threadId: existing,
+          },
+        );
+      }
+      return { thread: found, created: false };
+    });
+  }
+
+  pruneIdempotency(olderThan: Date): Promise<number> {
+    return this.#run(() => {
+      const ms = checkDate(olderThan, "olderThan");
+      this.#durability(true);
+      return this.#stmt("DELETE FROM twelve_launches WHERE created_ms < ?").run(ms).changes;
+    });
+  }
+
+  recordInbound(input: InboundInput): Promise<InboundRecordResult> {
+    return this.#run(() => {
+      const { source, id, json } = checkInbound(input);
+      // Durable before it returns: the caller acknowledges the sender next.
+      this.#durability(true);
+      const ms = this.#now();
+      const changes = this.#stmt(
+        "INSERT INTO twelve_inbound (source, id, payload, received_ms, attempts) VALUES (?, ?, ?, ?, 0) ON CONFLICT (source, id) DO NOTHING",
+      ).run(source, id, json, ms).changes;
+      if (changes === 1) return { duplicate: false, processed: false, receivedAt: new Date(ms).toISOString() };
+      const row = this.#stmt("SELECT received_ms, processed_ms FROM twelve_inbound WHERE source = ? AND id = ?").get(
+        source,
+        id,
+      ) as { received_ms: number; processed_ms: number | null };
+      return {
+        duplicate: true,
+        processed: row.processed_ms !== null,
+        receivedAt: new Date(Number(row.received_ms)).toISOString(),
+      };
+    });
+  }
+
+  markInboundProcessed(source: string, id: string, options: { error?: unknown } = {}): Promise<void> {
+    return this.#run(() => {
+      checkKey(source, id);
+      this.#durability(true);
+      const failed = options.error !== undefined;
+      const changes = failed
+        ? this.#stmt(
+            "UPDATE twelve_inbound SET attempts = attempts + 1, last_error = ? WHERE source = ? AND id = ? AND processed_ms IS NULL",
+          ).run(errorText(options.error), source, id).changes
+        : this.#stmt(
+            "UPDATE twelve_inbound SET attempts = attempts + 1, processed_ms = ? WHERE source = ? AND id = ? AND processed_ms IS NULL",
+          ).run(Date.now(), source, id).changes;
+      if (changes === 1) return;
+      // Already processed (it stays so), or never recorded.
+      if (!this.#stmt("SELECT 1 FROM twelve_inbound WHERE source = ? AND id = ?").get(source, id)) {
+        throw new InboundNotFoundError(source, id);
+      }
+    });
+  }
+
+  pendingInbound(filter: PendingInboundFilter = {}): Promise<InboundRecord[]> {
+    return this.#run(() => {
+      const { limit, olderThanMs } = inboundFilter(filter);
+      const where = ["processed_ms IS NULL"];
+      const params: unknown[] = [];
+      if (filter.source !== undefined) {
+        where.push("source = ?");
+        params.push(filter.source);
+      }
+      if (olderThanMs > 0) {
+        where.push("received_ms <= ?");
+        params.push(Date.now() - olderThanMs);
+      }
+      const rows = this.#stmt(
+        `SELECT source, id, payload, received_ms, processed_ms, attempts, last_error FROM twelve_inbound
+         WHERE ${where.join(" AND ")} ORDER BY received_ms, source, id LIMIT ?`,
+      ).all(...params, limit) as InboundRow[];
+      return rows.map(rowToInbound);
     });
   }
 
@@ -456,6 +604,7 @@ export class SqliteThreadStore implements ThreadStore {
         "INSERT INTO twelve_idempotency (thread_id, key, from_version, count, created_ms) VALUES (?, ?, ?, ?, ?)",
       ).run(threadId, key, version, events.length, Date.now());
     }
+    if (options.sideRows) runSideRowsSync(options.sideRows, this.db, rowToSummary(after));
     // Remember step events for the result that will refer to them; kept only if the transaction commits.
     for (const [i, e] of events.entries()) {
       if (e.meta?.kind === "step") this.#pendingSteps.push([`${threadId}\n${e.id}`, stored[i] as EventRow]);
