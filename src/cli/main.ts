@@ -1,11 +1,18 @@
 #!/usr/bin/env node
 import { Command, Option } from "commander";
-import { isTwelveError } from "../errors/index.js";
+import { isTwelveError, TwelveError } from "../errors/index.js";
 import { type CliIO, EXIT, runCommand } from "./commands/run.js";
 import { threadsCommand } from "./commands/threads.js";
 
+// Ctrl-C and SIGTERM abort the run, which gives the thread's lease back before the process exits.
+const interrupt = new AbortController();
+for (const name of ["SIGINT", "SIGTERM"] as const) {
+  process.once(name, () => interrupt.abort(new TwelveError("interrupted", `interrupted (${name})`)));
+}
+
 function io(): CliIO {
   return {
+    signal: interrupt.signal,
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
     cwd: process.cwd(),
@@ -80,6 +87,14 @@ async function main(argv: string[]): Promise<void> {
     const e = error as { code?: string; exitCode?: number };
     if (typeof e.code === "string" && e.code.startsWith("commander.")) {
       process.exitCode = e.code === "commander.helpDisplayed" || e.code === "commander.version" ? 0 : EXIT.usage;
+      return;
+    }
+    // Ctrl-C at a prompt ends the prompt (ExitPromptError); the thread is paused and stays resumable.
+    if (interrupt.signal.aborted || (error as Error)?.name === "ExitPromptError") {
+      process.stderr.write(
+        "twelve: interrupted; the thread was saved up to its last step and resumes with --thread <id>\n",
+      );
+      process.exitCode = 130;
       return;
     }
     if (isTwelveError(error)) {

@@ -39,6 +39,8 @@ export interface RunCommandOptions extends DecisionFlags {
 }
 
 export interface CliIO {
+  /** Aborted on Ctrl-C / SIGTERM: the run stops and gives its lease back, so the thread resumes at once. */
+  signal?: AbortSignal;
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   cwd: string;
@@ -51,6 +53,25 @@ export interface CliIO {
 export const EXIT = { done: 0, failed: 1, usage: 2, paused: 3 } as const;
 
 const invalidFlag = (message: string) => new TwelveError("invalid_flag", message);
+
+/**
+ * How long this process's lease on a thread outlives it if it is killed
+ * (renewed every third of it while it runs). Short, so a resume after a
+ * crash does not wait long; $TWELVE_LEASE_TTL_MS overrides. Ctrl-C gives the
+ * lease back at once.
+ */
+function leaseTtl(env: NodeJS.ProcessEnv): number {
+  const text = env.TWELVE_LEASE_TTL_MS;
+  if (text === undefined || text === "") return 10_000;
+  const ms = Number(text);
+  if (!Number.isInteger(ms) || ms < 100) {
+    throw new TwelveError(
+      "invalid_flag",
+      `TWELVE_LEASE_TTL_MS must be a whole number of milliseconds >= 100, got ${text}`,
+    );
+  }
+  return ms;
+}
 
 /** Who answers from this terminal: $TWELVE_USER, else the OS user. */
 function cliUser(env: NodeJS.ProcessEnv): By {
@@ -153,6 +174,8 @@ async function runWithStore(
     store,
     agents: agent,
     model,
+    leaseTtlMs: leaseTtl(io.env),
+    ...(io.signal && { signal: io.signal }),
     onEvent: (e, thread) => {
       // A new thread's id comes first, so a kill at any later moment leaves it on screen.
       if (!announced) out.line(`thread ${thread.id}`);
