@@ -1,7 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { TwelveError } from "../errors/index.js";
 import type { Event } from "../thread/event.js";
-import { stepCount } from "../thread/status.js";
 import { sleep } from "./resilience.js";
 import type { GenerateRequest, GenerateResult, Model, ModelThreadView } from "./types.js";
 
@@ -143,14 +142,10 @@ interface Facts {
 
 function factsOf(thread: ModelThreadView): Facts {
   const events = thread.events;
-  // stepCount reads only the events; the rest of the Thread shape is filled in for its signature.
-  const steps = stepCount({
-    id: thread.id,
-    agent: thread.agent,
-    events: events as Event[],
-    version: events.length,
-    schemaVersion: 1,
-  });
+  // The same count as thread/status.ts `stepCount` (model/ may import thread types only): each
+  // parsed step, and each model answer that failed, counts once.
+  let steps = 0;
+  for (const e of events) if (e.meta?.kind === "step" || (e.type === "error" && e.meta?.phase === "model")) steps++;
   return { thread, first: events[0], last: events.at(-1), steps };
 }
 
