@@ -36,6 +36,37 @@ export interface ErrorPolicy {
   format: (error: unknown, intent: string) => string;
   /** Keep the stack trace in the error event's meta (never shown to the model). Default false. */
   keepStack: boolean;
+  /**
+   * The longest error message the model sees: handler, hook, model-call and
+   * parse errors (`data.message` of the `error` event), and each message an
+   * escalation or failure lists. A longer one keeps its start and its end
+   * around a marker saying how many characters were cut (`capMessage`); the
+   * event's meta keeps the original length (`messageChars`) and a longer,
+   * still bounded copy (`message`, at most 8 times this). Default 4000
+   * (whole parser messages, which quote the intent's schema, fit); `0` =
+   * never cut.
+   */
+  maxMessageChars: number;
+}
+
+export const DEFAULT_MAX_MESSAGE_CHARS = 4000;
+
+/** How much of an over-long error message the event's meta keeps, in multiples of `maxMessageChars`. */
+export const META_MESSAGE_FACTOR = 8;
+
+/**
+ * `text` cut to at most `max` characters plus a marker: its first two
+ * thirds and its last third, around ` … [truncated N characters] … `
+ * (a surrogate pair is never split). `max <= 0` = never cut.
+ */
+export function capMessage(text: string, max: number): string {
+  if (max <= 0 || text.length <= max) return text;
+  let head = Math.ceil((max * 2) / 3);
+  let tail = text.length - (max - head);
+  const code = (i: number) => text.charCodeAt(i);
+  if (head > 0 && code(head - 1) >= 0xd800 && code(head - 1) <= 0xdbff) head--;
+  if (tail < text.length && code(tail) >= 0xdc00 && code(tail) <= 0xdfff) tail++;
+  return `${text.slice(0, head)} … [truncated ${tail - head} characters] … ${text.slice(tail)}`;
 }
 
 export interface Hooks {
@@ -117,6 +148,10 @@ export function defineAgent(config: AgentConfig): Agent {
   if (!Number.isInteger(maxSteps) || maxSteps < 1) {
     throw new InvalidAgentError(`agent "${config.name}": maxSteps must be a positive integer`);
   }
+  const maxMessageChars = config.errors?.maxMessageChars ?? DEFAULT_MAX_MESSAGE_CHARS;
+  if (!Number.isInteger(maxMessageChars) || maxMessageChars < 0) {
+    throw new InvalidAgentError(`agent "${config.name}": errors.maxMessageChars must be a non-negative integer`);
+  }
   const output = config.output ?? "prompt";
   const tools = toolSpecs(intents);
   const jsonSchema = stepJsonSchema(intents);
@@ -142,6 +177,7 @@ export function defineAgent(config: AgentConfig): Agent {
       onThreshold: config.errors?.onThreshold ?? "escalate",
       format: config.errors?.format ?? ((error) => (error instanceof Error ? error.message : String(error))),
       keepStack: config.errors?.keepStack ?? false,
+      maxMessageChars,
     },
     hooks: config.hooks ?? {},
     ...(config.responders && { responders: config.responders }),

@@ -6,7 +6,15 @@ import { defaultRuntime, type Event, type EventMeta, makeEvent, type Runtime } f
 import { toJsonSafe } from "../thread/json-safe.js";
 import { consecutiveErrors, type NextAction, threadState } from "../thread/status.js";
 import { appendEvents, type Thread } from "../thread/thread.js";
-import { type Agent, findIntent, type NewEvent, renderPrompt } from "./agent.js";
+import {
+  type Agent,
+  capMessage,
+  DEFAULT_MAX_MESSAGE_CHARS,
+  findIntent,
+  META_MESSAGE_FACTOR,
+  type NewEvent,
+  renderPrompt,
+} from "./agent.js";
 
 /**
  * Persists a batch of appended events (a store's append with the expected
@@ -94,8 +102,9 @@ export async function step(agent: Agent, thread: Thread, options: StepOptions): 
       return true;
     } catch (error) {
       if (options.signal?.aborted) throw error;
-      const message = `the ${name} hook failed: ${agent.errors.format(error, name)}`;
-      const event = makeEvent(runtime, "error", { kind: "hook", hook: name, message }, { phase: "hook" });
+      const meta: EventMeta = { phase: "hook" };
+      const message = shown(agent, `the ${name} hook failed: ${agent.errors.format(error, name)}`, meta);
+      const event = makeEvent(runtime, "error", { kind: "hook", hook: name, message }, meta);
       current = await afterError(agent, await append(current, [event], options), options, runtime);
       return false;
     }
@@ -134,8 +143,9 @@ async function callModel(agent: Agent, thread: Thread, options: StepOptions, run
   } catch (error) {
     if (options.signal?.aborted) throw error;
     const code = error instanceof TwelveError ? error.code : "model_error";
-    const message = `the model call failed (${code}): ${error instanceof Error ? error.message : String(error)}`;
-    const event = makeEvent(runtime, "error", { kind: "model", message }, { ...modelMeta, phase: "model" });
+    const meta: EventMeta = { ...modelMeta, phase: "model" };
+    const text = `the model call failed (${code}): ${error instanceof Error ? error.message : String(error)}`;
+    const event = makeEvent(runtime, "error", { kind: "model", message: shown(agent, text, meta) }, meta);
     return afterError(agent, await append(thread, [event], options), options, runtime);
   }
   if (result.usage) modelMeta.usage = result.usage;
@@ -150,9 +160,9 @@ async function callModel(agent: Agent, thread: Thread, options: StepOptions, run
       : parseStep(result.text ?? "", agent.intents);
   } catch (error) {
     if (!(error instanceof ParseError)) throw error;
-    const data: Record<string, unknown> = { kind: error.reason, message: error.message };
-    if (error.intent) data.intent = error.intent;
     const meta: EventMeta = { ...modelMeta, phase: "model", raw };
+    const data: Record<string, unknown> = { kind: error.reason, message: shown(agent, error.message, meta) };
+    if (error.intent) data.intent = capMessage(error.intent, maxChars(agent));
     if (error.issues.length > 0) meta.issues = error.issues;
     if (error.tried.length > 0) meta.tried = error.tried;
     const event = makeEvent(runtime, "error", data, meta);
@@ -200,12 +210,10 @@ async function execute(
 ): Promise<Thread> {
   const intent = findIntent(agent, next.intent);
   if (!intent) {
-    const event = makeEvent(
-      runtime,
-      "error",
-      { kind: "unknown_intent", intent: next.intent, message: `this agent has no intent "${next.intent}"` },
-      { stepId: next.stepId },
-    );
+    const meta: EventMeta = { stepId: next.stepId };
+    const message = shown(agent, `this agent has no intent "${next.intent}"`, meta);
+    const name = capMessage(next.intent, maxChars(agent));
+    const event = makeEvent(runtime, "error", { kind: "unknown_intent", intent: name, message }, meta);
     return afterError(agent, await append(thread, [event], options), options, runtime);
   }
   let current = thread;
@@ -234,8 +242,11 @@ async function runHandler(
     // Aborted (lease lost, caller cancelled): whether it ran is unknown; the `_started` marker says so.
     if (options.signal?.aborted) throw error;
     const meta: EventMeta = { stepId };
-    if (agent.errors.keepStack && error instanceof Error && error.stack) meta.stack = error.stack;
-    const message = agent.errors.format(error, intentName);
+    if (agent.errors.keepStack && error instanceof Error && error.stack) {
+      // The stack repeats the message: bounded like the copy of the message.
+      meta.stack = capMessage(error.stack, maxChars(agent) * META_MESSAGE_FACTOR);
+    }
+    const message = shown(agent, String(agent.errors.format(error, intentName)), meta);
     const event = makeEvent(runtime, "error", { kind: "handler", intent: intentName, message }, meta);
     return afterError(agent, await append(thread, [event], options), options, runtime);
   }
@@ -262,9 +273,12 @@ async function afterError(agent: Agent, thread: Thread, options: StepOptions, ru
   const errors = thread.events
     .filter((e) => e.type === "error")
     .slice(-Math.max(counts.overall, worst?.[1] ?? 0))
-    .map((e) => (e.data as { message?: string } | null)?.message ?? "error");
+    .map((e) => (e.data as { message?: unknown } | null)?.message ?? "error")
+    .map((m) => (typeof m === "string" ? capMessage(m, maxChars(agent)) : m));
   const what =
-    overIntent && worst ? `"${worst[0]}" failed ${worst[1]} times in a row` : `${counts.overall} errors in a row`;
+    overIntent && worst
+      ? `"${capMessage(worst[0], maxChars(agent))}" failed ${worst[1]} times in a row`
+      : `${counts.overall} errors in a row`;
   if (agent.errors.onThreshold === "fail") {
     const failed = makeEvent(runtime, "failed", { reason: "too_many_errors", message: `stopped: ${what}`, errors });
     return append(thread, [failed], options);
@@ -275,4 +289,22 @@ async function afterError(agent: Agent, thread: Thread, options: StepOptions, ru
     errors,
   });
   return append(thread, [escalation], options);
+}
+
+function maxChars(agent: Agent): number {
+  return agent.errors.maxMessageChars ?? DEFAULT_MAX_MESSAGE_CHARS;
+}
+
+/**
+ * Factor 9: what the model reads of an error is bounded (`errors.maxMessageChars`).
+ * When `text` is cut, `meta` keeps its length and a longer, still bounded copy.
+ */
+function shown(agent: Agent, text: string, meta: EventMeta): string {
+  const max = maxChars(agent);
+  const message = capMessage(text, max);
+  if (message !== text) {
+    meta.messageChars = text.length;
+    meta.message = capMessage(text, max * META_MESSAGE_FACTOR);
+  }
+  return message;
 }
