@@ -3,6 +3,7 @@ import { abandon, approve, edit, markDone, reject, respond, result, runAgain } f
 import { TwelveError } from "../errors/index.js";
 import type { By } from "../thread/event.js";
 import type { Answer, HumanRequest } from "../thread/request.js";
+import { MAX_JSON_DEPTH, nestedTooDeep } from "./json.js";
 
 /** Where the CLI gets a human's decision on a request it displayed. `undefined`: nobody answered. */
 export type Decide = (request: HumanRequest) => Promise<Answer | undefined>;
@@ -34,6 +35,9 @@ export const DECISION_FLAGS: readonly (keyof DecisionFlags)[] = [
 export const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 export function parseJsonFlag(flag: string, text: string, objectOnly = false): unknown {
+  if (nestedTooDeep(text) >= 0) {
+    throw new TwelveError("invalid_flag", `${flag} is too deeply nested: more than ${MAX_JSON_DEPTH} levels`);
+  }
   try {
     const value = JSON.parse(text) as unknown;
     if (!objectOnly || (typeof value === "object" && value !== null && !Array.isArray(value))) return value;

@@ -1,8 +1,12 @@
 #!/usr/bin/env node
+import { readFileSync } from "node:fs";
+import { isatty } from "node:tty";
 import { Command, Option } from "commander";
 import { isTwelveError, TwelveError } from "../errors/index.js";
-import { type CliIO, EXIT, runCommand } from "./commands/run.js";
+import { type CliIO, runCommand } from "./commands/run.js";
 import { threadsCommand } from "./commands/threads.js";
+import { EXIT, EXIT_CODES_HELP, explainError, isPromptExit } from "./errors.js";
+import { output } from "./output.js";
 
 // Ctrl-C and SIGTERM abort the run, which gives the thread's lease back before the process exits.
 const interrupt = new AbortController();
@@ -10,23 +14,56 @@ for (const name of ["SIGINT", "SIGTERM"] as const) {
   process.once(name, () => interrupt.abort(new TwelveError("interrupted", `interrupted (${name})`)));
 }
 
+// Every write goes through these, so the CLI can wait for a pipe to take all of it before it exits.
+// When standard output cannot be written (the reader went away: `| head -1`), a run stops as on
+// Ctrl-C (its lease is given back) and nothing more is printed.
+const stdout = output(process.stdout, (error) => {
+  if (!interrupt.signal.aborted) {
+    interrupt.abort(
+      new TwelveError("output_closed", `standard output cannot be written (${error.code ?? error.message})`),
+    );
+  }
+});
+const stderr = output(process.stderr);
+
+/** The reader of standard output went away, as opposed to a write that failed (disk full). */
+const readerGone = (error: NodeJS.ErrnoException) =>
+  error.code === "EPIPE" || error.code === "ECONNRESET" || error.code === "ERR_STREAM_DESTROYED";
+
 function io(): CliIO {
   return {
     signal: interrupt.signal,
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
+    stdout: (t) => stdout.write(t),
+    stderr: (t) => stderr.write(t),
     cwd: process.cwd(),
     env: process.env,
-    interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
-    color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+    // isatty, not process.stdin.isTTY: creating the stdin stream would set a shared pipe non-blocking.
+    interactive: isatty(0) && isatty(1),
+    color: isatty(1) && !process.env.NO_COLOR,
   };
 }
 
-export function program(): Command {
+/** The version in twelve's package.json, two levels up from this file (dist/cli/main.js or src/cli/main.ts). */
+export function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+      version?: unknown;
+    };
+    return typeof pkg.version === "string" ? pkg.version : "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+export function program(setExitCode: (code: number) => void = () => {}): Command {
   const cli = new Command("twelve")
     .description("Build, run and resume 12-factor agents.")
+    .version(packageVersion(), "-v, --version", "print the version of twelve")
+    .configureOutput({ writeOut: (t) => stdout.write(t), writeErr: (t) => stderr.write(t) })
+    .helpCommand(false)
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    .addHelpText("after", `${EXIT_CODES_HELP}\nMore: docs/cli.md in the installed package`);
 
   cli
     .command("run")
@@ -60,55 +97,116 @@ export function program(): Command {
     .addOption(new Option("--no-input", "never prompt; pause and print how to resume instead"))
     .addHelpText(
       "after",
-      "\nExit codes: 0 done, 1 the thread failed, 2 bad input, configuration or a refused answer (already answered, arguments changed, not allowed), 3 paused awaiting an answer.\nThreads are saved in the store (.twelve/twelve.db by default). A paused thread prints the request it waits on and the exact command that answers it (--request <id> [--digest <d>] and one decision); --thread <id> continues or shows a thread. Answers are recorded as $TWELVE_USER (default: your OS user).",
+      `${EXIT_CODES_HELP}\n\nThreads are saved in the store (.twelve/twelve.db by default). A paused thread prints the request it waits on and the exact command that answers it (--request <id> [--digest <d>] and one decision); --thread <id> continues or shows a thread. Answers are recorded as $TWELVE_USER (default: your OS user).`,
     )
     .action(async (agent: string, message: string | undefined, options) => {
-      process.exitCode = await runCommand(agent, message, options, io());
+      setExitCode(await runCommand(agent, message, options, io()));
     });
 
+  // `twelve threads …` parses its own arguments (and its own --help: twelve threads --help).
   cli
     .command("threads")
     .description("List, show, fork, export, import and archive stored threads (twelve threads --help)")
     .helpOption(false)
     .allowUnknownOption()
     .allowExcessArguments()
+    .argument("[command]")
     .argument("[args...]")
-    .action(async (_args: string[], _options: unknown, command: Command) => {
-      process.exitCode = await threadsCommand(command.args, io());
+    .action(async (_command: unknown, _args: unknown, _options: unknown, command: Command) => {
+      setExitCode(await threadsCommand(command.args, io()));
+    });
+
+  cli
+    .command("help")
+    .description("display help for a command (twelve help threads [command])")
+    .argument("[command]")
+    .argument("[subcommand]")
+    .action(async (name: string | undefined, sub: string | undefined) => {
+      if (name === undefined) return cli.outputHelp();
+      if (name === "threads") {
+        setExitCode(await threadsCommand(sub ? ["help", sub] : ["--help"], io()));
+        return;
+      }
+      const command = cli.commands.find((c) => c.name() === name && name !== "help");
+      if (!command)
+        throw new TwelveError("invalid_flag", `unknown command "${name}"; the commands are run and threads`);
+      command.outputHelp();
     });
 
   return cli;
 }
 
-async function main(argv: string[]): Promise<void> {
+async function main(argv: string[]): Promise<number> {
+  let code: number = EXIT.done;
   try {
-    await program().parseAsync(argv);
+    await program((c) => {
+      code = c;
+    }).parseAsync(argv);
+    return code;
   } catch (error) {
-    const e = error as { code?: string; exitCode?: number };
-    if (typeof e.code === "string" && e.code.startsWith("commander.")) {
-      process.exitCode = e.code === "commander.helpDisplayed" || e.code === "commander.version" ? 0 : EXIT.usage;
-      return;
-    }
-    // Ctrl-C at a prompt ends the prompt (ExitPromptError); the thread is paused and stays resumable.
-    if (interrupt.signal.aborted || (error as Error)?.name === "ExitPromptError") {
-      process.stderr.write(
-        "twelve: interrupted; the thread was saved up to its last step and resumes with --thread <id>\n",
-      );
-      process.exitCode = 130;
-      return;
-    }
-    if (isTwelveError(error)) {
-      process.stderr.write(`twelve: ${error.message} [${error.code}]\n`);
-      process.exitCode = EXIT.usage;
-      return;
-    }
-    process.stderr.write(
-      `twelve: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    process.exitCode = 70;
+    return report(error);
   }
 }
 
-await main(process.argv);
+/** Prints one line for an error and returns the exit code (docs/cli.md). */
+function report(error: unknown): number {
+  const e = error as { code?: unknown; exitCode?: unknown } | null;
+  if (typeof e?.code === "string" && e.code.startsWith("commander.")) {
+    // Commander printed the message (and help); --help and --version exit 0.
+    return e.exitCode === 0 ? EXIT.done : EXIT.usage;
+  }
+  // Output that cannot be written stopped the command; the exit code says why (see the end of this file).
+  if (stdout.error) return EXIT.outputClosed;
+  if (interrupt.signal.aborted || isPromptExit(error) || (isTwelveError(error) && error.code === "interrupted")) {
+    const told = isTwelveError(error) && error.code === "interrupted" && error.details?.threadId !== undefined;
+    const message = told
+      ? (error as TwelveError).message
+      : "interrupted; the thread was saved up to its last step and resumes with --thread <id>";
+    stderr.write(`twelve: ${message} [interrupted]\n`);
+    return EXIT.interrupted;
+  }
+  const explained = explainError(error);
+  if (explained) {
+    stderr.write(`twelve: ${explained.message} [${explained.code}]\n`);
+    return EXIT.usage;
+  }
+  stderr.write(
+    `twelve: internal error (a bug; please report it with this output) [internal]\n${
+      error instanceof Error ? (error.stack ?? error.message) : String(error)
+    }\n`,
+  );
+  return EXIT.internal;
+}
+
+/** Waits until stdout and stderr took every write; a new Ctrl-C or SIGTERM stops waiting. */
+async function drain(): Promise<boolean> {
+  let stop: () => void = () => {};
+  const signalled = new Promise<boolean>((resolve) => {
+    stop = () => resolve(false);
+  });
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  return Promise.race([Promise.all([stdout.flush(), stderr.flush()]).then(() => true), signalled]);
+}
+
+// An error thrown outside the command (a library's stray socket error) would exit 1, which means "the thread failed".
+for (const event of ["uncaughtException", "unhandledRejection"] as const) {
+  process.on(event, (error: unknown) => {
+    const code = report(error);
+    void drain().then(() => process.exit(code));
+  });
+}
+
+let code = await main(process.argv);
+if (!(await drain())) code = EXIT.interrupted;
+const failed = stdout.error;
+if (failed) {
+  if (readerGone(failed)) code = EXIT.outputClosed;
+  else {
+    stderr.write(`twelve: cannot write standard output: ${failed.message} [output_error]\n`);
+    await drain();
+    code = EXIT.ioError;
+  }
+}
 // Exit explicitly: an abandoned download or an SDK keep-alive socket must not keep the CLI hanging.
-process.exit(process.exitCode ?? 0);
+process.exit(code);

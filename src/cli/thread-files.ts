@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { TwelveError } from "../errors/index.js";
 import { parseThread, type Thread } from "../thread/thread.js";
+import { parseJsonText } from "./json.js";
 
 /**
  * Threads saved as plain JSON files under `.twelve/threads/` by versions
@@ -24,12 +25,7 @@ export function threadFiles(root: string) {
       } catch {
         throw new TwelveError("thread_not_found", `no thread "${id}" (looked for ${path})`);
       }
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch (error) {
-        throw new TwelveError("invalid_thread", `thread file ${path} is not valid JSON: ${(error as Error).message}`);
-      }
+      const value = parseJsonText(text, `thread file ${path}`);
       try {
         return parseThread(value);
       } catch (error) {

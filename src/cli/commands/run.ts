@@ -6,10 +6,9 @@ import { resolveModel } from "../../model/resolve.js";
 import type { Model } from "../../model/types.js";
 import { createRuntime, type RuntimeResult } from "../../runtime/runtime.js";
 import { ThreadNotFoundError } from "../../store/errors.js";
-import { openStore } from "../../store/open.js";
 import type { ThreadStore } from "../../store/types.js";
 import type { By } from "../../thread/event.js";
-import { type HumanRequest, parseRequestId } from "../../thread/request.js";
+import { type Answer, type HumanRequest, parseRequestId } from "../../thread/request.js";
 import {
   DECISION_FLAGS,
   type Decide,
@@ -20,8 +19,10 @@ import {
   terminalAnswers,
   yesAnswers,
 } from "../answers.js";
+import { EXIT, explainError, isPromptExit } from "../errors.js";
 import { loadAgentModule } from "../load-agent.js";
 import { printer } from "../print.js";
+import { openCliStore, storeName } from "../store.js";
 import { threadFiles } from "../thread-files.js";
 
 export interface RunCommandOptions extends DecisionFlags {
@@ -49,8 +50,8 @@ export interface CliIO {
   color: boolean;
 }
 
-/** Exit codes: 0 done, 1 the thread failed, 2 bad input, 3 paused awaiting an answer. */
-export const EXIT = { done: 0, failed: 1, usage: 2, paused: 3 } as const;
+/** Exit codes: 0 done, 1 the thread failed, 2 bad input, 3 paused awaiting an answer (all of them: ../errors.ts). */
+export { EXIT };
 
 const invalidFlag = (message: string) => new TwelveError("invalid_flag", message);
 
@@ -130,11 +131,16 @@ export async function runCommand(
   const { agent, model: moduleModel } = await loadAgentModule(agentPath, io.cwd);
   // Resolve the model before anything is written, so a bad --model leaves no thread behind.
   const model = await pickModel(options.model, moduleModel, io);
-  const store = await openStore(options.store ?? io.env.TWELVE_STORE, { cwd: io.cwd });
+  const spec = options.store ?? io.env.TWELVE_STORE;
+  const store = await openCliStore(spec, io.cwd);
   try {
     return await runWithStore(agent, agentPath, message, options, io, store, model);
+  } catch (error) {
+    // A store that turns out read-only (or locked, or full) at the first write: say which store.
+    const explained = explainError(error, storeName(spec, io.cwd));
+    throw explained && explained.code !== "interrupted" && !io.signal?.aborted ? explained : error;
   } finally {
-    await store.close();
+    await store.close().catch(() => {});
   }
 }
 
@@ -232,7 +238,20 @@ async function runWithStore(
       return EXIT.failed;
     }
     if (request) out.line(describeRequest(request));
-    const answer = request ? await decide?.(request) : undefined;
+    let answer: Answer | undefined;
+    try {
+      answer = request ? await decide?.(request) : undefined;
+    } catch (error) {
+      if (!request || !isPromptExit(error)) throw error;
+      // Ctrl-C at a prompt: nothing was answered; the thread stays paused and resumable.
+      out.line(`paused: ${state.status} · thread ${thread.id}`);
+      out.line(`${request.kind === "uncertain" ? "decide" : "resume"} with: ${resumeHint(hint, request)}`);
+      throw new TwelveError(
+        "interrupted",
+        `interrupted at the prompt; thread ${thread.id} is still ${state.status} and resumes with --thread ${thread.id}`,
+        { threadId: thread.id },
+      );
+    }
     if (!request || !answer) {
       out.line(`paused: ${state.status} · thread ${thread.id}`);
       if (request) out.line(`${request.kind === "uncertain" ? "decide" : "resume"} with: ${resumeHint(hint, request)}`);

@@ -5,18 +5,22 @@ import { dirname, resolve } from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { isTwelveError, TwelveError } from "../../errors/index.js";
 import { MemoryThreadStore } from "../../store/memory.js";
-import { openStore } from "../../store/open.js";
 import { DEFAULT_SQLITE_PATH } from "../../store/sqlite/store.js";
 import type { ListFilter, ThreadStore, ThreadSummary } from "../../store/types.js";
 import type { Event } from "../../thread/event.js";
 import { threadState } from "../../thread/status.js";
 import { parseThread } from "../../thread/thread.js";
+import { EXIT_CODES_HELP, explainError } from "../errors.js";
+import { parseJsonText } from "../json.js";
+import { openCliStore, storeName } from "../store.js";
 
 export interface ThreadsIO {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   cwd: string;
   env?: NodeJS.ProcessEnv;
+  /** Reads all of standard input, for `import -` (default: process.stdin). */
+  readStdin?: () => Promise<string>;
 }
 
 /** Exit codes, as `twelve run`: 0 ok, 2 bad input or configuration (unknown thread, bad file, bad flag). */
@@ -33,11 +37,13 @@ const PENDING = ["approval", "question", "async", "uncertain"];
 export async function threadsCommand(argv: string[], io: ThreadsIO): Promise<number> {
   let exitCode: number = EXIT.ok;
   let store: ThreadStore | undefined;
+  let storeSpec: string | undefined;
   const getStore = async (opts: { store?: string }, create = false) => {
     const spec = opts.store ?? cli.opts().store ?? io.env?.TWELVE_STORE;
+    storeSpec = spec;
     // Looking at threads must not create a database as a side effect: with no store yet there are none.
     if (!spec && !create && !existsSync(resolve(io.cwd, DEFAULT_SQLITE_PATH))) store ??= new MemoryThreadStore();
-    store ??= await openStore(spec, { cwd: io.cwd });
+    store ??= await openCliStore(spec, io.cwd);
     return store;
   };
   const storeOption = () => new Option("--store <spec>", "SQLite file, sqlite:<path> or postgres:// URL");
@@ -51,7 +57,8 @@ export async function threadsCommand(argv: string[], io: ThreadsIO): Promise<num
     .option(
       "--store <spec>",
       "SQLite file, sqlite:<path> or postgres:// URL (default: $TWELVE_STORE or .twelve/twelve.db)",
-    );
+    )
+    .addHelpText("after", `${EXIT_CODES_HELP}\nMore: docs/cli.md in the installed package`);
 
   cli
     .command("ls")
@@ -142,30 +149,26 @@ export async function threadsCommand(argv: string[], io: ThreadsIO): Promise<num
   cli
     .command("import")
     .addOption(storeOption())
-    .description("Store a JSON thread file (older schema versions are upgraded)")
-    .argument("<file>", "thread file")
+    .description("Store a JSON thread file (older schema versions are upgraded); - reads standard input")
+    .argument("<file>", "thread file, or - for standard input (twelve threads export <id> | twelve threads import -)")
     .option("--id <newId>", "store it under another id (e.g. to keep both copies)")
     .action(async (file: string, opts) => {
-      const path = resolve(io.cwd, file);
+      const fromStdin = file === "-";
+      const name = fromStdin ? "standard input" : file;
       let text: string;
       try {
-        text = await readFile(path, "utf8");
+        text = fromStdin ? await (io.readStdin ?? readProcessStdin)() : await readFile(resolve(io.cwd, file), "utf8");
       } catch (error) {
-        throw new TwelveError("invalid_thread", `cannot read thread file ${file}: ${(error as Error).message}`);
+        throw new TwelveError("invalid_thread", `cannot read thread file ${name}: ${(error as Error).message}`);
       }
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch (error) {
-        throw new TwelveError("invalid_thread", `thread file ${file} is not valid JSON: ${(error as Error).message}`);
-      }
+      const value = parseJsonText(text, `thread file ${name}`);
       let thread: ReturnType<typeof parseThread>;
       try {
         thread = parseThread(value);
       } catch (error) {
         const where =
           isTwelveError(error) && typeof error.details?.path === "string" ? ` (at ${error.details.path})` : "";
-        throw new TwelveError("invalid_thread", `thread file ${file}: ${(error as Error).message}${where}`);
+        throw new TwelveError("invalid_thread", `thread file ${name}: ${(error as Error).message}${where}`);
       }
       const s = await getStore(opts, true);
       const stored = await s.create(thread, opts.id ? { id: opts.id } : {}).catch((error: unknown) => {
@@ -174,7 +177,7 @@ export async function threadsCommand(argv: string[], io: ThreadsIO): Promise<num
         }
         throw error;
       });
-      out(`imported ${file} → ${stored.id} (${stored.version} events, ${threadState(stored).status})`);
+      out(`imported ${name} → ${stored.id} (${stored.version} events, ${threadState(stored).status})`);
     });
 
   cli
@@ -191,26 +194,27 @@ export async function threadsCommand(argv: string[], io: ThreadsIO): Promise<num
   try {
     await cli.parseAsync(argv, { from: "user" });
   } catch (error) {
-    exitCode = report(error, io);
+    exitCode = report(error, io, store ? storeName(storeSpec, io.cwd) : undefined);
   } finally {
     await store?.close().catch(() => {});
   }
   return exitCode;
 }
 
-function report(error: unknown, io: ThreadsIO): number {
-  if (error instanceof CommanderError) {
-    return error.code === "commander.helpDisplayed" ||
-      error.code === "commander.version" ||
-      error.code === "commander.help"
-      ? EXIT.ok
-      : EXIT.usage;
-  }
-  if (isTwelveError(error)) {
-    io.stderr(`twelve threads: ${error.message} [${error.code}]\n`);
-    return EXIT.usage;
-  }
-  throw error;
+/** One line for an error (exit 2); an error nobody expected goes up to main (exit 70, with its stack). */
+function report(error: unknown, io: ThreadsIO, store: string | undefined): number {
+  // Commander printed the message (and help); --help and `help <command>` exit 0.
+  if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  const explained = explainError(error, store);
+  if (!explained) throw error;
+  io.stderr(`twelve: ${explained.message} [${explained.code}]\n`);
+  return EXIT.usage;
+}
+
+async function readProcessStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 function collectStatus(value: string, previous: string[] | undefined): string[] {
