@@ -75,8 +75,10 @@ export function crashSuite(options: CrashSuiteOptions): void {
         expect(snap.open).toBe(0);
         const deployThreads = snap.threads.filter((t) => t.agent === "deploybot");
         const calcThreads = snap.threads.filter((t) => t.agent === "calculator");
-        expect(deployThreads.length).toBeGreaterThanOrEqual(5);
-        expect(calcThreads.length).toBeGreaterThanOrEqual(5);
+        // Both agents must have been exercised; a smaller run (sized down by env) makes fewer threads.
+        const minThreads = Math.max(1, Math.min(5, Math.floor(options.kills / 3)));
+        expect(deployThreads.length).toBeGreaterThanOrEqual(minThreads);
+        expect(calcThreads.length).toBeGreaterThanOrEqual(minThreads);
         for (const t of snap.threads) expect(threadState(t).status, `thread ${t.id} ${context}`).toBe("done");
         // Every deploy thread deployed exactly once: its result (run or reported by the human) matches one effect.
         for (const t of deployThreads) {
