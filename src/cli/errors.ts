@@ -14,6 +14,8 @@ export const EXIT = {
   usage: 2,
   /** `run`: paused, awaiting an answer (the command that answers it is printed). */
   paused: 3,
+  /** Temporarily unavailable (a lease held by another run, a version conflict, rate limited, network, store busy): try again. */
+  retry: 4,
   /** A bug: an error twelve did not expect (printed with its stack trace). */
   internal: 70,
   /** Standard output could not be written (disk full, I/O error). */
@@ -32,6 +34,7 @@ Exit codes:
   2    bad input or configuration, or a refused answer (already answered, arguments changed, not allowed);
        also a store that cannot be opened or written, or a SQLite driver that cannot load
   3    paused, awaiting an answer (run prints the command that answers it)
+  4    temporarily unavailable (the thread is busy in another run, rate limited, network, store busy): try again
   70   internal error: a bug in twelve (printed with its stack trace; please report it)
   74   standard output could not be written (disk full, I/O error)
   130  interrupted (Ctrl-C, SIGTERM, or Ctrl-C at a prompt): the thread is saved; resume it with --thread <id>
@@ -97,7 +100,7 @@ export function sqliteDriverError(error: unknown): TwelveError | undefined {
 const WRITABLE = "check that the store file and its directory are writable by this user, or use another --store";
 const SQLITE_PROBLEMS: [RegExp, string, (store: string) => string, string][] = [
   [/^SQLITE_(READONLY|PERM|AUTH)/, "store_readonly", (store) => `the thread store${store} is read-only`, WRITABLE],
-  [/^SQLITE_CANTOPEN/, "store_unavailable", (store) => `cannot open the thread store${store}`, WRITABLE],
+  [/^SQLITE_CANTOPEN/, "io_error", (store) => `cannot open the thread store${store}`, WRITABLE],
   [
     /^SQLITE_(BUSY|LOCKED)/,
     "store_busy",

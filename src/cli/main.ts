@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { isatty } from "node:tty";
 import { Command, Option } from "commander";
-import { isTwelveError, TwelveError } from "../errors/index.js";
+import { exitCodeOf, isTwelveError, TwelveError } from "../errors/index.js";
 import { type CliIO, runCommand } from "./commands/run.js";
 import { threadsCommand } from "./commands/threads.js";
 import { EXIT, EXIT_CODES_HELP, explainError, isPromptExit } from "./errors.js";
@@ -168,7 +168,8 @@ function report(error: unknown): number {
   const explained = explainError(error);
   if (explained) {
     stderr.write(`twelve: ${explained.message} [${explained.code}]\n`);
-    return EXIT.usage;
+    // The exit code comes from the one error table (docs/errors.md): 2, or 4 when retrying may help.
+    return exitCodeOf(explained);
   }
   stderr.write(
     `twelve: internal error (a bug; please report it with this output) [internal]\n${

@@ -66,7 +66,7 @@ function checkSqlitePath(file: string, spec: string | undefined): void {
   const found = stat(file);
   if (found?.isDirectory()) {
     throw new TwelveError(
-      "config_error",
+      "store_config",
       `${spec ? "--store" : "the default store"} ${file} is a directory; give a SQLite file, e.g. --store ${join(file, "twelve.db")}`,
       { path: file },
     );
@@ -77,7 +77,7 @@ function checkSqlitePath(file: string, spec: string | undefined): void {
     const up = stat(dir);
     if (up && !up.isDirectory()) {
       throw new TwelveError(
-        "config_error",
+        "store_config",
         `cannot create the thread store ${file}: ${dir} is a file, not a directory`,
         { path: file },
       );
@@ -87,7 +87,7 @@ function checkSqlitePath(file: string, spec: string | undefined): void {
         accessSync(dir, constants.W_OK);
       } catch (error) {
         throw new TwelveError(
-          "store_unavailable",
+          "store_readonly",
           `cannot create the thread store ${file}: the directory ${dir} is not writable by this user (${(error as NodeJS.ErrnoException).code})`,
           { path: file },
         );

@@ -302,7 +302,7 @@ describe("stores that cannot be used give one line and exit 2", () => {
     ]) {
       const r = twelve(args, { cwd: dir, uid: user });
       expect(r.code, r.err).toBe(2);
-      expectOneLine(r.err, "store_unavailable", /cannot create the thread store .*locked\/twelve\.db: .* not writable/);
+      expectOneLine(r.err, "store_readonly", /cannot create the thread store .*locked\/twelve\.db: .* not writable/);
     }
     expect(readdirSync(join(dir, "locked"))).toEqual([]);
   });
@@ -344,11 +344,11 @@ describe("stores that cannot be used give one line and exit 2", () => {
     ]) {
       const r = twelve(args, { cwd: dir });
       expect(r.code).toBe(2);
-      expectOneLine(r.err, "config_error", /--store .*stores is a directory; give a SQLite file, e\.g\. --store/);
+      expectOneLine(r.err, "store_config", /--store .*stores is a directory; give a SQLite file, e\.g\. --store/);
     }
     const r = twelve(["threads", "ls", "--store", "notes.txt/deeper/twelve.db"], { cwd: dir });
     expect(r.code).toBe(2);
-    expectOneLine(r.err, "config_error", /notes\.txt is a file, not a directory/);
+    expectOneLine(r.err, "store_config", /notes\.txt is a file, not a directory/);
   });
 });
 
@@ -415,7 +415,7 @@ describe("a SQLite driver that cannot load", () => {
     expect(explainError(sqlite("SQLITE_READONLY", "attempt to write a readonly database"), "/s/t.db")?.message).toBe(
       "the thread store /s/t.db is read-only: attempt to write a readonly database (SQLITE_READONLY); check that the store file and its directory are writable by this user, or use another --store",
     );
-    expect(explainError(sqlite("SQLITE_CANTOPEN", "unable to open database file"))?.code).toBe("store_unavailable");
+    expect(explainError(sqlite("SQLITE_CANTOPEN", "unable to open database file"))?.code).toBe("io_error");
     expect(explainError(sqlite("SQLITE_BUSY", "database is locked"))?.code).toBe("store_busy");
     expect(explainError(sqlite("SQLITE_IOERR_WRITE", "disk I/O error"))?.code).toBe("store_io_error");
     const eacces = Object.assign(new Error("EACCES: permission denied, mkdir '/ro/x'"), {
