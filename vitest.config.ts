@@ -5,14 +5,19 @@ const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta
 
 // Suites that start many processes (crash loops, cross-process races) run in their own project,
 // one file at a time, so they neither starve each other nor the unit tests of the 2 CI cores.
-const multiProcess = ["test/crash/**/*.test.ts", "test/runtime/concurrency.test.ts"];
+const multiProcess = [
+  "test/crash/**/*.test.ts",
+  "test/runtime/concurrency.test.ts",
+  // npm pack + install into an empty project (builds better-sqlite3 there); only with TWELVE_PACK_TEST=1.
+  "test/package/pack.test.ts",
+];
 
 const shared = {
   resolve: {
-    // Examples import "twelve" as users do; in tests that means the sources.
+    // Examples import "twelve-agents" as users do; in tests that means the sources.
     alias: [
-      { find: /^twelve$/, replacement: src("index.ts") },
-      { find: /^twelve\/testing$/, replacement: src("testing.ts") },
+      { find: /^twelve-agents$/, replacement: src("index.ts") },
+      { find: /^twelve-agents\/testing$/, replacement: src("testing.ts") },
     ],
   },
 };

@@ -7,8 +7,8 @@ const src = (path: string) => fileURLToPath(new URL(`../src/${path}`, import.met
 export default defineConfig({
   resolve: {
     alias: [
-      { find: /^twelve$/, replacement: src("index.ts") },
-      { find: /^twelve\/testing$/, replacement: src("testing.ts") },
+      { find: /^twelve-agents$/, replacement: src("index.ts") },
+      { find: /^twelve-agents\/testing$/, replacement: src("testing.ts") },
     ],
   },
   test: {

@@ -44,7 +44,7 @@ import {
   scriptedModel,
   type Thread,
   threadState,
-} from "twelve";
+} from "twelve-agents";
 import { z } from "zod";
 import calculator from "../../examples/calculator/agent.js";
 import calculatorScript from "../../examples/calculator/script.json" with { type: "json" };

@@ -1,5 +1,5 @@
 // The essay's workshop calculator: four intents, and divide needs a human's approval.
-import { defineAgent, defineIntent } from "twelve";
+import { defineAgent, defineIntent } from "twelve-agents";
 import { z } from "zod";
 
 const operands = z.object({ a: z.number(), b: z.number() });

@@ -10,8 +10,8 @@ import {
   run,
   threadState,
   userMessage,
-} from "twelve";
-import { scriptedModel } from "twelve/testing";
+} from "twelve-agents";
+import { scriptedModel } from "twelve-agents/testing";
 import { describe, expect, it } from "vitest";
 import { makeEvent, type NewEvent, type Thread } from "../../src/index.js";
 import { calculator } from "./agent.js";

@@ -1,5 +1,5 @@
 import { statSync } from "node:fs";
-import { TwelveError } from "twelve";
+import { TwelveError } from "twelve-agents";
 import type { DeploybotConfig } from "./deploybot.js";
 
 const REQUIRED = {

@@ -15,8 +15,8 @@ import {
   run,
   type Thread,
   threadState,
-} from "twelve";
-import { scriptedModel } from "twelve/testing";
+} from "twelve-agents";
+import { scriptedModel } from "twelve-agents/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configFromEnv } from "./config.js";
 import { createDemoRepo } from "./demo-repo.js";

@@ -1,6 +1,6 @@
 // The essay's deploybot: deploys tagged releases of a frontend and a backend,
 // with a human approving every deployment before it runs.
-import { type Agent, type AnyIntent, defineAgent, defineIntent, type NewEvent, TwelveError } from "twelve";
+import { type Agent, type AnyIntent, defineAgent, defineIntent, type NewEvent, TwelveError } from "twelve-agents";
 import { z } from "zod";
 import { listGitTags, tagCommit } from "./git.js";
 import { runShell, tail } from "./shell.js";

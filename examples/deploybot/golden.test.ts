@@ -10,7 +10,7 @@ import {
   makeEvent,
   renderPrompt,
   type Thread,
-} from "twelve";
+} from "twelve-agents";
 import { describe, expect, it } from "vitest";
 import { promptText } from "../../test/docs/prompt-text.js";
 import { createDeploybot } from "./deploybot.js";

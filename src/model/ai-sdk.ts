@@ -37,7 +37,7 @@ export interface AiSdkModelOptions {
 export function aiSdkModel(languageModel: AiSdkLanguageModel, options: AiSdkModelOptions = {}): Model {
   if (languageModel?.specificationVersion !== "v2") {
     throw new TwelveError(
-      "config_error",
+      "model_config",
       `aiSdkModel needs an AI SDK v5 language model (specificationVersion "v2"), got ${JSON.stringify(languageModel?.specificationVersion)}`,
     );
   }
@@ -139,7 +139,7 @@ export function toPrompt(messages: readonly Message[]): unknown[] {
         };
       }
       default:
-        throw new TwelveError("config_error", `unknown message role "${(message as Message).role}"`);
+        throw new TwelveError("invalid_input", `unknown message role "${(message as Message).role}"`);
     }
   });
 }

@@ -33,7 +33,7 @@ export interface AnthropicModelOptions {
 export function anthropicModel(options: AnthropicModelOptions): Model {
   const apiKey = options.apiKey ?? process.env.ANTHROPIC_API_KEY;
   if (!options.client && !apiKey) {
-    throw new TwelveError("config_error", "anthropicModel needs an API key: pass apiKey or set ANTHROPIC_API_KEY");
+    throw new TwelveError("model_config", "anthropicModel needs an API key: pass apiKey or set ANTHROPIC_API_KEY");
   }
   const client =
     options.client ??
@@ -91,7 +91,7 @@ export function buildAnthropicRequest(
   // No temperature: the current Messages API no longer takes sampling parameters.
   const output = request.output;
   if (output?.mode === "tools") {
-    if (output.tools.length === 0) throw new TwelveError("config_error", "tools mode needs at least one intent");
+    if (output.tools.length === 0) throw new TwelveError("invalid_input", "tools mode needs at least one intent");
     body.tools = output.tools.map((tool) => ({
       name: tool.name,
       description: tool.description,
@@ -133,7 +133,7 @@ export function toAnthropicMessages(messages: readonly Message[]): MessageParam[
       }
       case "tool":
         if (!message.toolCallId) {
-          throw new TwelveError("config_error", "a tool message needs toolCallId (the id of the tool_use it answers)");
+          throw new TwelveError("invalid_input", "a tool message needs toolCallId (the id of the tool_use it answers)");
         }
         push("user", [{ type: "tool_result", tool_use_id: message.toolCallId, content: message.content }]);
         break;

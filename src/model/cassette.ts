@@ -116,7 +116,7 @@ export async function readCassette(cassettePath: string): Promise<Cassette> {
   } catch (error) {
     const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
     throw new TwelveError(
-      "config_error",
+      "cassette_invalid",
       missing
         ? `cassette "${cassettePath}" does not exist; record one with recordModel(model, "${cassettePath}")`
         : `cannot read cassette "${cassettePath}": ${(error as Error).message}`,
@@ -127,13 +127,17 @@ export async function readCassette(cassettePath: string): Promise<Cassette> {
   try {
     cassette = JSON.parse(text);
   } catch (error) {
-    throw new TwelveError("config_error", `cassette "${cassettePath}" is not valid JSON: ${(error as Error).message}`, {
-      path: cassettePath,
-    });
+    throw new TwelveError(
+      "cassette_invalid",
+      `cassette "${cassettePath}" is not valid JSON: ${(error as Error).message}`,
+      {
+        path: cassettePath,
+      },
+    );
   }
   if (cassette?.version !== 1 || !Array.isArray(cassette.entries)) {
     throw new TwelveError(
-      "config_error",
+      "cassette_invalid",
       `cassette "${cassettePath}" is not a version 1 cassette ({version: 1, entries: [...]})`,
       {
         path: cassettePath,

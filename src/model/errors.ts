@@ -153,7 +153,7 @@ function causeText(error: unknown): string {
 
 /**
  * For wrappers (retry, fallback): model failures become ModelErrors; other
- * TwelveErrors (config_error, replay_miss, …) keep their own code and are
+ * TwelveErrors (model_config, replay_miss, …) keep their own code and are
  * never retried.
  */
 export function toFailure(error: unknown, model: string, signal?: AbortSignal): TwelveError {

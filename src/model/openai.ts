@@ -95,7 +95,7 @@ export function buildRequest(options: OpenAIModelOptions, request: GenerateReque
       },
     };
   } else if (output?.mode === "tools") {
-    if (output.tools.length === 0) throw new TwelveError("config_error", "tools mode needs at least one intent");
+    if (output.tools.length === 0) throw new TwelveError("invalid_input", "tools mode needs at least one intent");
     body.tools = output.tools.map((tool) => ({
       type: "function" as const,
       function: { name: tool.name, description: tool.description, parameters: tool.parameters },
@@ -140,11 +140,11 @@ export function toOpenAIMessages(messages: readonly Message[]): ChatCompletionMe
         return { role: "assistant", content: message.content };
       case "tool":
         if (!message.toolCallId) {
-          throw new TwelveError("config_error", "a tool message needs toolCallId (the id of the call it answers)");
+          throw new TwelveError("invalid_input", "a tool message needs toolCallId (the id of the call it answers)");
         }
         return { role: "tool", tool_call_id: message.toolCallId, content: message.content };
       default:
-        throw new TwelveError("config_error", `unknown message role "${(message as Message).role}"`);
+        throw new TwelveError("invalid_input", `unknown message role "${(message as Message).role}"`);
     }
   });
 }

@@ -52,7 +52,7 @@ export async function resolveModel(spec?: string, options: ResolveOptions = {}):
   if (!record) return model;
   if (model.id.startsWith("replay:")) {
     throw new TwelveError(
-      "config_error",
+      "model_config",
       `cannot record a replayed model into "${record}"; unset TWELVE_RECORD or pick a live model`,
     );
   }
@@ -99,7 +99,7 @@ async function fromSpec(
   const rest = colon < 0 ? "" : spec.slice(colon + 1);
   const need = (what: string) => {
     if (!rest)
-      throw new TwelveError("config_error", `model "${spec}" is missing its ${what}; write ${scheme}:<${what}>`);
+      throw new TwelveError("model_config", `model "${spec}" is missing its ${what}; write ${scheme}:<${what}>`);
   };
   switch (scheme) {
     case "script":
@@ -120,11 +120,11 @@ async function fromSpec(
       need("model");
       if (!env.OPENAI_API_KEY) {
         throw new TwelveError(
-          "config_error",
+          "model_config",
           `model "${spec}" needs an API key: set OPENAI_API_KEY (or use openai-compatible:<baseURL>#<model> for a server without one)`,
         );
       }
-      const { openaiModel } = await import("./openai.js");
+      const { openaiModel } = await withPeer(spec, "openai", "openai@6", () => import("./openai.js"));
       return resilient(
         openaiModel({
           model: rest,
@@ -140,11 +140,11 @@ async function fromSpec(
       const model = hash < 0 ? "" : rest.slice(hash + 1);
       if (!/^https?:\/\//.test(baseURL) || !model) {
         throw new TwelveError(
-          "config_error",
+          "model_config",
           `model "${spec}" must look like openai-compatible:<http(s) base URL>#<model>, e.g. openai-compatible:http://localhost:11434/v1#qwen3:4b`,
         );
       }
-      const { openaiModel } = await import("./openai.js");
+      const { openaiModel } = await withPeer(spec, "openai", "openai@6", () => import("./openai.js"));
       return resilient(
         openaiModel({
           model,
@@ -158,9 +158,14 @@ async function fromSpec(
     case "anthropic": {
       need("model");
       if (!env.ANTHROPIC_API_KEY) {
-        throw new TwelveError("config_error", `model "${spec}" needs an API key: set ANTHROPIC_API_KEY`);
+        throw new TwelveError("model_config", `model "${spec}" needs an API key: set ANTHROPIC_API_KEY`);
       }
-      const { anthropicModel } = await import("./anthropic.js");
+      const { anthropicModel } = await withPeer(
+        spec,
+        "@anthropic-ai/sdk",
+        "@anthropic-ai/sdk@1",
+        () => import("./anthropic.js"),
+      );
       return resilient(
         anthropicModel({
           model: rest,
@@ -177,9 +182,26 @@ async function fromSpec(
     }
     default:
       throw new TwelveError(
-        "config_error",
+        "unknown_model_scheme",
         `unknown model scheme "${scheme}" in "${spec}"; use one of: ${SCHEMES.join(", ")}`,
       );
+  }
+}
+
+/**
+ * Imports an adapter whose SDK is an optional peer dependency (not installed
+ * with twelve-agents): a missing SDK becomes a one-line install hint.
+ */
+async function withPeer<T>(spec: string, pkg: string, install: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    const { code, message } = error as { code?: string; message?: string };
+    if (code !== "ERR_MODULE_NOT_FOUND" || !message?.includes(`'${pkg}'`)) throw error;
+    throw new TwelveError(
+      "missing_dependency",
+      `model "${spec}" needs the ${pkg} package: run "npm install ${install}" (${message})`,
+    );
   }
 }
 
@@ -194,16 +216,19 @@ async function loadScript(path: string): Promise<Model> {
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
-    throw new TwelveError("config_error", `cannot read model script "${path}": ${(error as Error).message}`);
+    throw new TwelveError("model_script_invalid", `cannot read model script "${path}": ${(error as Error).message}`);
   }
   let answers: unknown;
   try {
     answers = JSON.parse(text);
   } catch (error) {
-    throw new TwelveError("config_error", `model script "${path}" is not valid JSON: ${(error as Error).message}`);
+    throw new TwelveError(
+      "model_script_invalid",
+      `model script "${path}" is not valid JSON: ${(error as Error).message}`,
+    );
   }
   if (!Array.isArray(answers)) {
-    throw new TwelveError("config_error", `model script "${path}" must be a JSON array of answers`);
+    throw new TwelveError("model_script_invalid", `model script "${path}" must be a JSON array of answers`);
   }
   return scriptedModel(answers as ScriptedAnswer[], { id: `script:${path}` });
 }

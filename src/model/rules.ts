@@ -68,31 +68,31 @@ export interface RulesModelOptions {
   id?: string;
 }
 
-/** Builds a rules model; invalid rules throw a `config_error` naming the rule (`rules[2].when.steps …`). */
+/** Builds a rules model; invalid rules throw a `rules_invalid` naming the rule (`rules[2].when.steps …`). */
 export function rulesModel(rules: readonly Rule[], options: RulesModelOptions = {}): Model {
   const parsed = parseRules(rules, "rules model");
   if (options.latencyMs !== undefined && !isWhole(options.latencyMs)) {
     throw new TwelveError(
-      "config_error",
+      "rules_invalid",
       `rules model: latencyMs must be a whole number >= 0, got ${show(options.latencyMs)}`,
     );
   }
   return create(parsed.rules, options.latencyMs ?? 0, options.id ?? "rules:inline");
 }
 
-/** Reads a rules file (`rules:<file.json>`); every problem is a `config_error` naming the file. */
+/** Reads a rules file (`rules:<file.json>`); every problem is a `rules_invalid` naming the file. */
 export async function loadRulesModel(path: string, options: { id?: string } = {}): Promise<Model> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
-    throw new TwelveError("config_error", `cannot read rules file "${path}": ${(error as Error).message}`, { path });
+    throw new TwelveError("rules_invalid", `cannot read rules file "${path}": ${(error as Error).message}`, { path });
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new TwelveError("config_error", `rules file "${path}" is not valid JSON: ${(error as Error).message}`, {
+    throw new TwelveError("rules_invalid", `rules file "${path}" is not valid JSON: ${(error as Error).message}`, {
       path,
     });
   }
@@ -246,7 +246,7 @@ const WHEN_KEYS = ["lastType", "lastTypeIn", "lastContains", "firstContains", "s
  */
 export function parseRules(value: unknown, source: string): RulesFile {
   const fail = (why: string, details: Record<string, unknown> = {}): never => {
-    throw new TwelveError("config_error", `${source}: ${why}`, details);
+    throw new TwelveError("rules_invalid", `${source}: ${why}`, details);
   };
   let rules: unknown = value;
   const file: Partial<RulesFile> = {};

@@ -121,7 +121,7 @@ const MAX_TOKEN = 2048;
 const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 function configError(message: string, details?: Record<string, unknown>): never {
-  throw new TwelveError("config_error", message, details);
+  throw new TwelveError("token_key_invalid", message, details);
 }
 
 function checkKeys(keys: readonly TokenKey[]): TokenKey {
@@ -206,7 +206,7 @@ function decode(bytes: Buffer): RequestTokenPayload | undefined {
 }
 
 /**
- * Signs a token for one request with the first key. Refuses (config_error)
+ * Signs a token for one request with the first key. Refuses (token_key_invalid)
  * short secrets, an id that is not a request id, an `exp` already past and
  * fields that do not fit.
  */

@@ -32,7 +32,10 @@ export function decodeCursor(cursor: string): CursorKey {
 export function pageSize(filter: ListFilter): number {
   const limit = filter.limit ?? DEFAULT_PAGE_SIZE;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
-    throw new StoreInputError("config_error", `list limit must be an integer from 1 to ${MAX_PAGE_SIZE}, got ${limit}`);
+    throw new StoreInputError(
+      "invalid_input",
+      `list limit must be an integer from 1 to ${MAX_PAGE_SIZE}, got ${limit}`,
+    );
   }
   return limit;
 }

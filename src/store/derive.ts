@@ -123,7 +123,7 @@ export function eventJson(e: Event): string {
 
 export function toMillis(value: Date | string, name: string): number {
   const ms = value instanceof Date ? value.getTime() : Date.parse(value);
-  if (Number.isNaN(ms)) throw new StoreInputError("config_error", `${name} must be a date or ISO-8601 time`);
+  if (Number.isNaN(ms)) throw new StoreInputError("invalid_input", `${name} must be a date or ISO-8601 time`);
   return ms;
 }
 

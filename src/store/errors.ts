@@ -72,7 +72,13 @@ export class StoreCorruptError extends TwelveError {
 /** A bad argument to a store method: malformed events, a bad cursor, an unknown store URL. */
 export class StoreInputError extends TwelveError {
   constructor(
-    code: "invalid_event" | "invalid_cursor" | "config_error" | "invalid_input",
+    code:
+      | "invalid_event"
+      | "invalid_cursor"
+      | "invalid_input"
+      | "store_config"
+      | "store_incompatible"
+      | "missing_dependency",
     message: string,
     details?: object,
   ) {

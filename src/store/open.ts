@@ -26,7 +26,7 @@ export async function openStore(spec?: string, options: { cwd?: string } = {}): 
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
     throw new StoreInputError(
-      "config_error",
+      "store_config",
       `unknown store "${value}": use a SQLite file path, sqlite:<path>, postgres://… or memory:`,
     );
   }

@@ -1,5 +1,5 @@
 // docs/factors.md cannot rot: every ```ts block in it is type-checked and
-// run as a program (importing "twelve" from the sources), and every path and
+// run as a program (importing "twelve-agents" from the sources), and every path and
 // API name the page points to must exist.
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -32,7 +32,7 @@ function snippets(text: string): { name: string; code: string }[] {
 
 const blocks = snippets(markdown);
 
-// A scratch project outside the repository: "twelve" maps to the sources,
+// A scratch project outside the repository: "twelve-agents" maps to the sources,
 // other packages resolve through a link to the repository's node_modules.
 const dir = mkdtempSync(join(tmpdir(), "twelve-docs-"));
 symlinkSync(join(root, "node_modules"), join(dir, "node_modules"), "dir");
@@ -44,12 +44,12 @@ writeFileSync(
     compilerOptions: {
       rootDir: "/",
       noEmit: true,
-      paths: { twelve: [join(root, "src/index.ts")], "twelve/testing": [join(root, "src/testing.ts")] },
+      paths: { "twelve-agents": [join(root, "src/index.ts")], "twelve-agents/testing": [join(root, "src/testing.ts")] },
     },
     include: ["*.ts"],
   }),
 );
-// Every name in the table's API column must be an export of "twelve" — except
+// Every name in the table's API column must be an export of "twelve-agents" — except
 // policy and option names, which are listed here and appear as such in the sources.
 const OPTION_NAMES = ["human", "async", "done", "maxSteps", "output", "hooks", "hooks.prefetch", "errors"];
 const tableRows = markdown.split("\n").filter((l) => /^\|\s*\d+\s*\|/.test(l));
@@ -60,7 +60,7 @@ const apiNames = [
       .filter((name) => !OPTION_NAMES.includes(name)),
   ),
 ];
-writeFileSync(join(dir, "api-names.ts"), `export type { ${apiNames.join(", ")} } from "twelve";\n`);
+writeFileSync(join(dir, "api-names.ts"), `export type { ${apiNames.join(", ")} } from "twelve-agents";\n`);
 
 async function attempt(command: string, args: string[], env: Record<string, string> = {}) {
   try {

@@ -242,7 +242,7 @@ describe("anthropicModel against a local Messages server", () => {
       expect(error).toMatchObject({ code: "server", retryable: true, message: expect.stringContaining("Overloaded") });
     });
 
-    it("no API key → config_error at construction, not a retried failure later", () => {
+    it("no API key → model_config at construction, not a retried failure later", () => {
       const saved = process.env.ANTHROPIC_API_KEY;
       delete process.env.ANTHROPIC_API_KEY;
       try {

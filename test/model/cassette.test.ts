@@ -143,20 +143,20 @@ describe("record / replay cassettes", () => {
     expect(cassette.entries.map((e: { response: { text: string } }) => e.response.text)).toEqual(["ok"]);
   });
 
-  it("missing, invalid and foreign cassette files give config errors", async () => {
+  it("missing, invalid and foreign cassette files give cassette_invalid", async () => {
     await expect(replayModel(join(dir, "absent.json"))).rejects.toMatchObject({
-      code: "config_error",
+      code: "cassette_invalid",
       message: expect.stringContaining("does not exist; record one with recordModel"),
     });
     const bad = join(dir, "bad.json");
     await writeFile(bad, "{ nope");
     await expect(replayModel(bad)).rejects.toMatchObject({
-      code: "config_error",
+      code: "cassette_invalid",
       message: expect.stringContaining("not valid JSON"),
     });
     await writeFile(bad, JSON.stringify({ entries: {} }));
     await expect(replayModel(bad)).rejects.toMatchObject({
-      code: "config_error",
+      code: "cassette_invalid",
       message: expect.stringContaining("version 1"),
     });
     await writeFile(bad, JSON.stringify({ version: 1, model: "x", entries: [] }));

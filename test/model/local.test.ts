@@ -157,16 +157,16 @@ describe("embedded local model (node-llama-cpp) on a generated tiny GGUF", () =>
     }
   }, 60_000);
 
-  it("a missing file and a non-GGUF file give config errors", async () => {
+  it("a missing file and a non-GGUF file give model_config errors", async () => {
     await expect(
       localModel({ model: join(dir, "nope.gguf"), gpu: false }).generate({
         messages: [{ role: "user", content: "x" }],
       }),
-    ).rejects.toMatchObject({ code: "config_error", message: expect.stringContaining("does not exist") });
+    ).rejects.toMatchObject({ code: "model_config", message: expect.stringContaining("does not exist") });
     const junk = join(dir, "junk.gguf");
     await writeFile(junk, "not a model");
     await expect(
       localModel({ model: junk, gpu: false }).generate({ messages: [{ role: "user", content: "x" }] }),
-    ).rejects.toMatchObject({ code: "config_error", message: expect.stringContaining("cannot load") });
+    ).rejects.toMatchObject({ code: "model_config", message: expect.stringContaining("cannot load") });
   }, 30_000);
 });

@@ -25,7 +25,7 @@ describe("resolveModel: one string picks the model", () => {
 
   it("openai:<model> needs OPENAI_API_KEY, and says so in one sentence", async () => {
     await expect(resolveModel("openai:gpt-4.1-mini", { env: none })).rejects.toMatchObject({
-      code: "config_error",
+      code: "model_config",
       message:
         'model "openai:gpt-4.1-mini" needs an API key: set OPENAI_API_KEY (or use openai-compatible:<baseURL>#<model> for a server without one)',
     });
@@ -35,7 +35,7 @@ describe("resolveModel: one string picks the model", () => {
 
   it("anthropic:<model> needs ANTHROPIC_API_KEY", async () => {
     await expect(resolveModel("anthropic:claude-sonnet-4-5", { env: none })).rejects.toMatchObject({
-      code: "config_error",
+      code: "model_config",
       message: expect.stringContaining("set ANTHROPIC_API_KEY"),
     });
     expect((await resolveModel("anthropic:claude-sonnet-4-5", { env: { ANTHROPIC_API_KEY: "k" } })).id).toBe(
@@ -58,7 +58,7 @@ describe("resolveModel: one string picks the model", () => {
     expect((await model.generate({ messages: [{ role: "user", content: "hi" }] })).text).toBe("hello");
     expect(server.requests[0]!.body).toMatchObject({ model: "qwen3:4b" });
     await expect(resolveModel("openai-compatible:localhost:11434#qwen", { env: none })).rejects.toMatchObject({
-      code: "config_error",
+      code: "model_config",
       message: expect.stringContaining("openai-compatible:<http(s) base URL>#<model>"),
     });
   });
@@ -79,7 +79,7 @@ describe("resolveModel: one string picks the model", () => {
     const local = await resolveModel(`local:${gguf}`, { env: none, local: { gpu: false, threads: 1 } });
     expect(local.id).toBe(`local:${gguf}`);
     await expect(resolveModel("replay:", { env: none })).rejects.toMatchObject({
-      code: "config_error",
+      code: "model_config",
       message: expect.stringContaining("replay:<cassette.json>"),
     });
   });
@@ -97,14 +97,14 @@ describe("resolveModel: one string picks the model", () => {
     expect((await replay.generate({ messages: [{ role: "user", content: "one" }] })).text).toBe("first");
     expect((await replay.generate({ messages: [{ role: "user", content: "two" }] })).text).toBe("first");
     await expect(resolveModel(`replay:${cassette}`, { env: { TWELVE_RECORD: cassette } })).rejects.toMatchObject({
-      code: "config_error",
+      code: "model_config",
       message: expect.stringContaining("cannot record a replayed model"),
     });
   });
 
   it("unknown schemes list the known ones", async () => {
     await expect(resolveModel("gemini:pro", { env: none })).rejects.toMatchObject({
-      code: "config_error",
+      code: "unknown_model_scheme",
       message: expect.stringMatching(/unknown model scheme "gemini".*openai:<model>.*anthropic:<model>.*local:/),
     });
   });

@@ -247,7 +247,7 @@ describe("rulesModel: errors", () => {
     [[{ answer: "{{lastOf}}" }], "rules[0].answer uses {{lastOf}}: write {{lastOf.<event type>.data}}"],
     [[{ answer: "{{last..data}}" }], "rules[0].answer uses {{last..data}}: an empty path segment"],
   ];
-  it.each(invalid)("invalid rules %j → config_error %s", (rules, message) => {
+  it.each(invalid)("invalid rules %j → rules_invalid %s", (rules, message) => {
     expect(() => rulesModel(rules as Rule[])).toThrow(message);
   });
 
@@ -304,10 +304,10 @@ describe("rules:<file> model strings", () => {
       [{ answer: "ok" }, { answer: "ok" }, { when: { steps: "two" }, answer: "x" }],
       /rules file ".*shape\.json": rules\[2\]\.when\.steps must be a whole number >= 0, got "two"/,
     ],
-  ])("%s file → config_error with a specific message", async (name, content, message) => {
+  ])("%s file → rules_invalid with a specific message", async (name, content, message) => {
     const path = content === undefined ? join(dir, `${name}.json`) : await file(`${name}.json`, content);
     const thrown = await failure(resolveModel(`rules:${path}`));
-    expect(thrown.code).toBe("config_error");
+    expect(thrown.code).toBe("rules_invalid");
     expect(thrown.message).toMatch(message);
   });
 

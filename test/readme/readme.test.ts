@@ -25,11 +25,11 @@ describe("README", () => {
     const code = /## An agent in 30 lines\n\n```ts\n([\s\S]*?)```/.exec(readme)?.[1];
     expect(code).toBeDefined();
     expect(code!.split("\n").length).toBeLessThanOrEqual(32);
-    // Run it with "twelve" pointing at the sources, capturing what it logs.
+    // Run it with "twelve-agents" pointing at the sources, capturing what it logs.
     const file = join(root, "test/readme/.readme-example.test-tmp.ts");
     const rewritten = code!
-      .replace('from "twelve/testing"', `from ${JSON.stringify(join(root, "src/testing.ts"))}`)
-      .replace('from "twelve"', `from ${JSON.stringify(join(root, "src/index.ts"))}`);
+      .replace('from "twelve-agents/testing"', `from ${JSON.stringify(join(root, "src/testing.ts"))}`)
+      .replace('from "twelve-agents"', `from ${JSON.stringify(join(root, "src/index.ts"))}`);
     const logs: unknown[][] = [];
     const lines = rewritten.split("\n");
     const imports = lines.filter((l) => l.startsWith("import "));

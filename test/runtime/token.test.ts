@@ -142,20 +142,22 @@ describe("request tokens", () => {
     expect(String((error as Error).message)).not.toContain(token);
   });
 
-  it("refuses short secrets and bad claims when signing (config_error)", () => {
+  it("refuses short secrets and bad claims when signing (token_key_invalid)", () => {
     const short = { kid: "k", secret: "x".repeat(31) };
-    expect(code(() => signRequestToken(claims(), { keys: [short], now: NOW }))).toBe("config_error");
-    expect(code(() => verifyRequestToken("a.b", { keys: [short], aud: "slack" }))).toBe("config_error");
+    expect(code(() => signRequestToken(claims(), { keys: [short], now: NOW }))).toBe("token_key_invalid");
+    expect(code(() => verifyRequestToken("a.b", { keys: [short], aud: "slack" }))).toBe("token_key_invalid");
     expect(code(() => signRequestToken(claims(), { keys: [{ kid: "k", secret: randomBytes(16) }] }))).toBe(
-      "config_error",
+      "token_key_invalid",
     );
-    expect(code(() => signRequestToken(claims(), { keys: [], now: NOW }))).toBe("config_error");
-    expect(code(() => signRequestToken(claims(), { keys: [oldKey, oldKey], now: NOW }))).toBe("config_error");
-    expect(code(() => signRequestToken(claims({ exp: NOW_S }), { keys: [oldKey], now: NOW }))).toBe("config_error");
+    expect(code(() => signRequestToken(claims(), { keys: [], now: NOW }))).toBe("token_key_invalid");
+    expect(code(() => signRequestToken(claims(), { keys: [oldKey, oldKey], now: NOW }))).toBe("token_key_invalid");
+    expect(code(() => signRequestToken(claims({ exp: NOW_S }), { keys: [oldKey], now: NOW }))).toBe(
+      "token_key_invalid",
+    );
     expect(code(() => signRequestToken(claims({ requestId: "rq_nope" }), { keys: [oldKey], now: NOW }))).toBe(
-      "config_error",
+      "token_key_invalid",
     );
-    expect(code(() => signRequestToken(claims({ sub: "" }), { keys: [oldKey], now: NOW }))).toBe("config_error");
+    expect(code(() => signRequestToken(claims({ sub: "" }), { keys: [oldKey], now: NOW }))).toBe("token_key_invalid");
   });
 });
 

@@ -282,7 +282,7 @@ export function storeContract(name: string, open: () => Promise<StoreHarness>): 
       expect(seen).toHaveLength(23);
       expect(new Set(seen)).toEqual(new Set(ids));
       await expectCode(store.list({ agent, cursor: "garbage!" }), "invalid_cursor");
-      await expectCode(store.list({ agent, limit: 0 }), "config_error");
+      await expectCode(store.list({ agent, limit: 0 }), "invalid_input");
     });
 
     it("forks a prefix into a new thread that points back to its parent", async () => {

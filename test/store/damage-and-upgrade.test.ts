@@ -75,7 +75,7 @@ describe("SQLite store: older files upgrade, damaged files fail loudly", () => {
     raw.exec("CREATE TABLE twelve_threads (id TEXT); PRAGMA user_version = 99;");
     raw.close();
     const err = await codeOf(() => openSqliteStore({ path }));
-    expect(err.code).toBe("config_error");
+    expect(err.code).toBe("store_incompatible");
     expect(err.message).toMatch(/newer twelve/);
   });
 
@@ -85,7 +85,7 @@ describe("SQLite store: older files upgrade, damaged files fail loudly", () => {
     raw.exec("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)");
     raw.close();
     const err = await codeOf(() => openSqliteStore({ path }));
-    expect(err.code).toBe("config_error");
+    expect(err.code).toBe("store_incompatible");
     expect(err.message).toMatch(/invoices/);
   });
 
@@ -210,7 +210,7 @@ if (!reportPgSkip("PostgreSQL store: older schemas upgrade, damaged rows fail lo
       await openPostgresStore({ url, schema: s }).then((st) => st.close());
       await admin.query(`INSERT INTO "${s}".twelve_migrations (version, name) VALUES (99, 'future')`);
       const err = await codeOf(() => openPostgresStore({ url, schema: s }));
-      expect(err.code).toBe("config_error");
+      expect(err.code).toBe("store_incompatible");
       expect(err.message).toMatch(/newer twelve/);
     });
 

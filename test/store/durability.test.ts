@@ -112,10 +112,10 @@ describe("SQLite durability modes", () => {
     });
   }
 
-  it("an unknown mode is a config_error", async () => {
+  it("an unknown mode is a store_config error", async () => {
     await expect(
       openSqliteStore({ path: join(dir, "t.db"), synchronous: "sometimes" as unknown as "full" }),
-    ).rejects.toMatchObject({ code: "config_error" });
+    ).rejects.toMatchObject({ code: "store_config" });
   });
 });
 

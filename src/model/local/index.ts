@@ -76,7 +76,7 @@ export function localModel(options: LocalModelOptions): LocalModel {
         model = await llama.loadModel({ modelPath });
       } catch (error) {
         throw new TwelveError(
-          "config_error",
+          "model_config",
           `${id}: cannot load "${modelPath}" as a GGUF model: ${(error as Error).message}`,
           {
             path: modelPath,
@@ -188,7 +188,7 @@ export function toChatHistory(messages: readonly Message[]): NodeLlamaCpp.ChatHi
           text: `Result of ${message.name ?? message.toolCallId ?? "tool call"}:\n${message.content}`,
         };
       default:
-        throw new TwelveError("config_error", `unknown message role "${(message as Message).role}"`);
+        throw new TwelveError("invalid_input", `unknown message role "${(message as Message).role}"`);
     }
   });
 }
@@ -198,7 +198,7 @@ async function importNodeLlamaCpp(): Promise<typeof NodeLlamaCpp> {
     return await import("node-llama-cpp");
   } catch (error) {
     throw new TwelveError(
-      "config_error",
+      "missing_dependency",
       `the embedded local model needs node-llama-cpp: run "npm install node-llama-cpp@3", or set TWELVE_MODEL / OPENAI_API_KEY / ANTHROPIC_API_KEY to use a hosted model (${(error as Error).message})`,
     );
   }
@@ -263,7 +263,7 @@ async function resolveFile(
     await access(path);
   } catch {
     throw new TwelveError(
-      "config_error",
+      "model_config",
       `local model file "${path}" does not exist; pass a .gguf path or an hf:<user>/<repo>/<file>.gguf URI`,
       {
         path,

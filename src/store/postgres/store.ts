@@ -87,18 +87,18 @@ const ASYNC_COMMIT = ", set_config('synchronous_commit', 'off', true) AS async_c
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<PostgresThreadStore> {
   const schema = options.schema ?? "twelve";
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) {
-    throw new StoreInputError("config_error", `PostgreSQL schema name "${schema}" must be letters, digits and _`);
+    throw new StoreInputError("store_config", `PostgreSQL schema name "${schema}" must be letters, digits and _`);
   }
   let pool = options.pool;
   const ownsPool = !pool;
   if (!pool) {
-    if (!options.url) throw new StoreInputError("config_error", "the PostgreSQL store needs a connection url");
+    if (!options.url) throw new StoreInputError("store_config", "the PostgreSQL store needs a connection url");
     let pgModule: typeof pg;
     try {
       pgModule = (await import("pg")).default;
     } catch (error) {
       throw new StoreInputError(
-        "config_error",
+        "missing_dependency",
         `the PostgreSQL store needs the pg package: npm install pg (${(error as Error).message})`,
       );
     }
@@ -174,7 +174,7 @@ export class PostgresThreadStore implements ThreadStore {
       const latest = PG_MIGRATIONS.at(-1)?.version ?? 0;
       if (current > latest) {
         throw new StoreInputError(
-          "config_error",
+          "store_incompatible",
           `PostgreSQL schema "${this.schema}" was migrated by a newer twelve (version ${current}; this one knows ${latest}): upgrade twelve`,
         );
       }

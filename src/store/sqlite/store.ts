@@ -104,7 +104,7 @@ export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise
   const synchronous = options.synchronous ?? "barrier";
   if (synchronous !== "barrier" && synchronous !== "full" && synchronous !== "normal") {
     throw new StoreInputError(
-      "config_error",
+      "store_config",
       `synchronous must be "barrier", "full" or "normal", got ${JSON.stringify(synchronous)}`,
     );
   }
@@ -117,7 +117,7 @@ export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise
     Database = await loadSqliteDriver();
   } catch (error) {
     throw new StoreInputError(
-      "config_error",
+      "missing_dependency",
       `the SQLite store needs the better-sqlite3 package: npm install better-sqlite3 (${(error as Error).message})`,
     );
   }
@@ -180,14 +180,14 @@ function migrate(db: Database, path: string): void {
     }[];
     if (tables.length > 0) {
       throw new StoreInputError(
-        "config_error",
+        "store_incompatible",
         `${path} is a SQLite database of something else (tables: ${tables.map((t) => t.name).join(", ")}), not a twelve store`,
       );
     }
   }
   if (current > SQLITE_MIGRATIONS.length) {
     throw new StoreInputError(
-      "config_error",
+      "store_incompatible",
       `${path} was written by a newer twelve (store schema ${current}; this version knows ${SQLITE_MIGRATIONS.length}): upgrade twelve`,
     );
   }
