@@ -47,7 +47,7 @@ async function importModule(path: string, cwd: string): Promise<Record<string, u
   let mod: Record<string, unknown>;
   try {
     if (/\.[mc]?tsx?$/.test(file)) {
-      const { tsImport } = await import("tsx/esm/api");
+      const { tsImport } = await loadTsx(path);
       mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
     } else {
       mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
@@ -61,6 +61,21 @@ async function importModule(path: string, cwd: string): Promise<Record<string, u
     );
   }
   return mod;
+}
+
+/** tsx compiles TypeScript agents; without it, say how to get it (or to use a .js agent). */
+async function loadTsx(path: string): Promise<typeof import("tsx/esm/api")> {
+  try {
+    return await import("tsx/esm/api");
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code !== "ERR_MODULE_NOT_FOUND" && code !== "MODULE_NOT_FOUND") throw error;
+    throw new TwelveError(
+      "missing_dependency",
+      `agent module "${path}" is TypeScript, which needs tsx: run "npm install tsx" (or give a compiled .js agent)`,
+      { package: "tsx" },
+    );
+  }
 }
 
 function pickAgent(mod: Record<string, unknown>, path: string): Agent {

@@ -494,6 +494,32 @@ describe("a SQLite driver that cannot load", () => {
   });
 });
 
+describe("end to end: a TypeScript agent without tsx installed", () => {
+  it("says to install tsx (or use a .js agent), in one line", () => {
+    const app = workspace({ "script.json": [{ intent: "done_for_now", message: "hi" }] });
+    const modules = join(app, "node_modules");
+    mkdirSync(join(modules, "twelve"), { recursive: true });
+    cpSync(join(root, "dist"), join(modules, "twelve/dist"), { recursive: true });
+    cpSync(join(root, "package.json"), join(modules, "twelve/package.json"));
+    for (const name of readdirSync(join(root, "node_modules"))) {
+      if (name === ".bin" || name === "tsx") continue;
+      symlinkSync(join(root, "node_modules", name), join(modules, name));
+    }
+    writeFileSync(join(app, "agent.ts"), "export default {};\n");
+    const r = spawnSync(
+      process.execPath,
+      [join(modules, "twelve/dist/cli/main.js"), "run", "agent.ts", "hi", "--model", "script:script.json"],
+      { cwd: app, encoding: "utf8", env, timeout: 20_000 },
+    );
+    expect(r.status, r.stderr).toBe(2);
+    expectOneLine(
+      r.stderr,
+      "missing_dependency",
+      /agent module "agent\.ts" is TypeScript, which needs tsx: run "npm install tsx"/,
+    );
+  });
+});
+
 describe("deeply nested JSON", () => {
   it("a thread file of 100k nested arrays is refused as too deeply nested, from a file or from stdin", () => {
     const deep = "[".repeat(100_000) + "]".repeat(100_000);
