@@ -244,8 +244,9 @@ describe("twelve run", () => {
         ANTHROPIC_API_KEY: "",
       },
     });
-    expect(r.code).toBe(2);
-    expect(r.err).toMatch(/local:hf:Qwen\/.*made no progress.*local:\.\/path\/to\/file\.gguf/);
+    // A network failure is worth retrying: exit 4 by the error table (docs/errors.md), with the way out named.
+    expect(r.code).toBe(4);
+    expect(r.err).toMatch(/local:hf:Qwen\/.*made no progress.*local:\.\/path\/to\/file\.gguf.*\[network\]/);
   });
 
   it("names malformed agent modules and corrupt thread files", () => {
