@@ -291,6 +291,13 @@ describe("stores that cannot be used give one line and exit 2", () => {
     chmodSync(dir, 0o777);
     return dir;
   };
+  // `nobody` must be able to run this Node at all (CI's Node 24 lives in a temp dir it makes readable).
+  beforeAll(() => {
+    if (user === undefined) return;
+    const probe = spawnSync(process.execPath, [bin, "--version"], { uid: user, encoding: "utf8" });
+    const why = probe.error?.message ?? probe.stderr;
+    expect(probe.status, `uid ${user} cannot run ${process.execPath} ${bin} (make both readable): ${why}`).toBe(0);
+  });
 
   it("a --store inside a directory this user cannot write (chmod 555)", () => {
     const dir = opened(workspace({ "big.json": bigThread("thr_one", 2, 10), "script.json": [] }));
