@@ -10,7 +10,7 @@ import type { Event } from "../../src/thread/event.js";
 import { threadState } from "../../src/thread/status.js";
 import type { Thread } from "../../src/thread/thread.js";
 import type { BeginMarker } from "./cli-fixture.js";
-import { readEffects } from "./fixtures/agents.js";
+import { readEffects, readRecords } from "./fixtures/agents.js";
 import { bundle, prng, sleep } from "./harness.js";
 
 /**
@@ -271,15 +271,7 @@ function subsequence(needle: readonly string[], hay: readonly string[]): { ok: t
 
 /** The begin markers the fixture's handler wrote (see cli-fixture.ts). */
 export function readMarkers(effects: string): BeginMarker[] {
-  let names: string[];
-  try {
-    names = readdirSync(effects);
-  } catch {
-    return [];
-  }
-  return names
-    .filter((n) => n.endsWith(".begin"))
-    .map((n) => JSON.parse(readFileSync(join(effects, n), "utf8")) as BeginMarker);
+  return readRecords<BeginMarker>(effects, ".begin");
 }
 
 export interface CliCrashOptions {

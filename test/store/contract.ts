@@ -38,7 +38,7 @@ function ev(type: string, data: unknown = {}, meta?: EventMeta): Event {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function expectCode(promise: Promise<unknown>, code: string): Promise<TwelveError> {
+export async function expectCode(promise: Promise<unknown>, code: string): Promise<TwelveError> {
   try {
     await promise;
   } catch (error) {

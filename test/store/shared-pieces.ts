@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { defineAgent } from "../../src/agent/agent.js";
-import { TwelveError } from "../../src/errors/index.js";
+import type { TwelveError } from "../../src/errors/index.js";
 import { defineIntent } from "../../src/intent/intent.js";
 import { scriptedModel } from "../../src/model/scripted.js";
 import { receiveInbound, recoverInbound } from "../../src/runtime/inbound.js";
@@ -14,7 +14,7 @@ import type { Event } from "../../src/thread/event.js";
 import { digestOf } from "../../src/thread/json-safe.js";
 import { threadState } from "../../src/thread/status.js";
 import { createThread } from "../../src/thread/thread.js";
-import type { StoreHarness } from "./contract.js";
+import { expectCode, type StoreHarness } from "./contract.js";
 
 /**
  * The contract of the three store pieces every entry point reuses:
@@ -26,17 +26,6 @@ import type { StoreHarness } from "./contract.js";
 let counter = 0;
 const uid = (prefix: string) => `${prefix}_${process.pid}_${Date.now().toString(36)}_${++counter}`;
 const ev = (type: string, data: unknown = {}): Event => ({ id: uid("evt"), type, data, at: new Date().toISOString() });
-
-async function expectCode(promise: Promise<unknown>, code: string): Promise<TwelveError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(TwelveError);
-    expect((error as TwelveError).code).toBe(code);
-    return error as TwelveError;
-  }
-  throw new Error(`expected a ${code} error, but the call succeeded`);
-}
 
 interface OutboxRow {
   thread_id: string;
