@@ -1,5 +1,6 @@
 import { AlreadyAnsweredError, RequestError } from "../errors/index.js";
 import { formatIssues } from "../intent/parse/index.js";
+import { resultType, stepArguments } from "../thread/builtin.js";
 import { type Clock, defaultClock, type Event, type EventMeta, makeEvent } from "../thread/event.js";
 import { toJsonSafe } from "../thread/json-safe.js";
 import {
@@ -95,23 +96,26 @@ export function acceptAnswer(
       // Recorded as JSON, like a handler's result: a BigInt, a Date or a cycle must not break the store or the prompt.
       return {
         request,
-        event: event(request.resultType ?? `${request.intent}_result`, toJsonSafe(answer.value), result),
+        event: event(request.resultType ?? resultType(request.intent ?? ""), toJsonSafe(answer.value), result),
       };
     case "mark_done": {
       const value = toJsonSafe(answer.result ?? { ran: true, note: "a human confirmed this step ran" });
-      return { request, event: event(`${request.intent}_result`, value, result) };
+      return { request, event: event(resultType(request.intent ?? ""), value, result) };
     }
     case "run_again": {
       // Re-run with the arguments that started (they include any edit approved before the crash).
       const step = thread.events.find((e) => e.id === request.stepId);
-      const { intent: _name, ...stepArgs } = (step?.data ?? {}) as Record<string, unknown>;
+      const stepArgs = step ? stepArguments(step) : {};
       const data: Record<string, unknown> = { approved: true };
       if (JSON.stringify(stepArgs) !== JSON.stringify(request.args)) data.arguments = request.args;
       return { request, event: event("approval", data, { startedId: request.eventId }) };
     }
     case "abandon": {
       const reason = text(answer.reason, "reason");
-      return { request, event: event(`${request.intent}_result`, { ran: false, abandoned: true, reason }, result) };
+      return {
+        request,
+        event: event(resultType(request.intent ?? ""), { ran: false, abandoned: true, reason }, result),
+      };
     }
   }
   return invalid(`unknown decision "${String((answer as { decision?: unknown }).decision)}"`);

@@ -1,4 +1,5 @@
 import { RequestError } from "../errors/index.js";
+import { resultType } from "../thread/builtin.js";
 import { type By, type Clock, defaultClock, makeEvent } from "../thread/event.js";
 import type { Answer, HumanRequest } from "../thread/request.js";
 import { createThread, type Thread } from "../thread/thread.js";
@@ -126,7 +127,7 @@ export const humanResponse = (response: string | boolean, options: { by?: By } =
 });
 
 /** @deprecated use `result(request, value)`: a raw event names no request. */
-export const externalResult = (intent: string, data: unknown): NewEvent => ({ type: `${intent}_result`, data });
+export const externalResult = (intent: string, data: unknown): NewEvent => ({ type: resultType(intent), data });
 
 /** A new thread whose first event is the given message (a string becomes a `user_message`). */
 export function startThread(

@@ -1,5 +1,6 @@
 import { ResumeMismatchError } from "../errors/index.js";
 import { formatIssues } from "../intent/parse/index.js";
+import { intentOfResult, resultType } from "../thread/builtin.js";
 import { defaultRuntime, type Event, type EventMeta, makeEvent, SYSTEM_EVENT_TYPES } from "../thread/event.js";
 import type { Answer } from "../thread/request.js";
 import { type PendingRequest, threadState } from "../thread/status.js";
@@ -37,7 +38,7 @@ export function acceptEvent(
   if (!pending) {
     if (state.status === "running") mismatch("it is running, not paused; call run() to continue it");
     // done or failed: a new trigger (e.g. a user message) continues the conversation.
-    if (SYSTEM_EVENT_TYPES.has(incoming.type) || incoming.type.endsWith("_result")) {
+    if (SYSTEM_EVENT_TYPES.has(incoming.type) || intentOfResult(incoming.type) !== undefined) {
       mismatch(`it is ${state.status} and awaits nothing; send a new message (e.g. user_message) to continue it`);
     }
     return makeEvent(runtime, incoming.type, data, meta);
@@ -53,7 +54,7 @@ export function acceptEvent(
       if (incoming.type === "approval") {
         return makeEvent(runtime, "approval", approvalData(agent, pending.intent, data, mismatch), meta);
       }
-      if (incoming.type === `${pending.intent}_result`) {
+      if (incoming.type === resultType(pending.intent)) {
         return makeEvent(runtime, incoming.type, data, { ...meta, kind: "result", intent: pending.intent });
       }
       if (incoming.type === "human_response") return makeEvent(runtime, incoming.type, data, meta);

@@ -2,6 +2,7 @@ import { TwelveError } from "../errors/index.js";
 import { resolvePolicy } from "../intent/intent.js";
 import { type ParsedStep, ParseError, parseStep, parseToolCalls } from "../intent/parse/index.js";
 import type { GenerateResult, Model, OutputMode } from "../model/types.js";
+import { errorEvent, resultType, startedType } from "../thread/builtin.js";
 import { defaultRuntime, type Event, type EventMeta, makeEvent, type Runtime } from "../thread/event.js";
 import { toJsonSafe } from "../thread/json-safe.js";
 import { consecutiveErrors, type NextAction, threadState } from "../thread/status.js";
@@ -197,7 +198,7 @@ function startedEvent(
 ) {
   const meta: EventMeta = { kind: "started", stepId, intent };
   if (idempotent) meta.idempotent = true;
-  return makeEvent(runtime, `${intent}_started`, { arguments: args }, meta);
+  return makeEvent(runtime, startedType(intent), { arguments: args }, meta);
 }
 
 /** Runs a step that is due without asking the model: approved, or recovered after a crash. */
@@ -258,7 +259,7 @@ async function runHandler(
   } catch (error) {
     value = { unserializable: true, note: `the handler succeeded; its result could not be read: ${String(error)}` };
   }
-  const result = makeEvent(runtime, `${intentName}_result`, value, { kind: "result", stepId, intent: intentName });
+  const result = makeEvent(runtime, resultType(intentName), value, { kind: "result", stepId, intent: intentName });
   return append(thread, [result], options);
 }
 
@@ -271,10 +272,9 @@ async function afterError(agent: Agent, thread: Thread, options: StepOptions, ru
   const overIntent = worst !== undefined && worst[1] >= limit;
   if (!overTotal && !overIntent) return thread;
   const errors = thread.events
-    .filter((e) => e.type === "error")
+    .filter((e) => e.type === errorEvent.type)
     .slice(-Math.max(counts.overall, worst?.[1] ?? 0))
-    .map((e) => (e.data as { message?: unknown } | null)?.message ?? "error")
-    .map((m) => (typeof m === "string" ? capMessage(m, maxChars(agent)) : m));
+    .map((e) => capMessage(errorEvent.read(e)?.message ?? "error", maxChars(agent)));
   const what =
     overIntent && worst
       ? `"${capMessage(worst[0], maxChars(agent))}" failed ${worst[1]} times in a row`

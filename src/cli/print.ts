@@ -1,4 +1,5 @@
 import { stringify } from "yaml";
+import { stepArguments } from "../thread/builtin.js";
 import type { Event } from "../thread/event.js";
 
 export interface Printer {
@@ -26,7 +27,7 @@ export function printer(write: (text: string) => void, color: boolean): Printer 
       const kind = e.meta?.kind;
       if (kind === "started") return;
       if (kind === "step") {
-        const { intent: _i, ...args } = (e.data ?? {}) as Record<string, unknown>;
+        const args = stepArguments(e);
         const policy = e.meta?.policy === "run" ? "" : paint(2, ` [${e.meta?.policy}]`);
         write(`${paint(36, "→")} ${paint(1, e.type)} ${inline(args)}${policy}\n`);
         return;

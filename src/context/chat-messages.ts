@@ -1,5 +1,6 @@
 import { stringify } from "yaml";
 import type { Message } from "../model/types.js";
+import { approvalEvent } from "../thread/builtin.js";
 import type { Event } from "../thread/event.js";
 import { stepArguments } from "../thread/status.js";
 import type { Thread } from "../thread/thread.js";
@@ -51,15 +52,16 @@ export function chatMessages(options: RenderOptions = {}): ContextRenderer {
         continue;
       }
       if (e.type === "approval" && open && !options.renderers?.approval) {
-        const data = (clean(e.data) ?? {}) as { approved?: unknown; feedback?: unknown; arguments?: unknown };
-        const feedback = typeof data.feedback === "string" && data.feedback !== "" ? `: ${data.feedback}` : "";
-        if (data.approved === true) {
+        const parsed = approvalEvent.schema.safeParse(clean(e.data));
+        const data = parsed.success ? parsed.data : undefined;
+        const feedback = data?.feedback ? `: ${data.feedback}` : "";
+        if (data?.approved === true) {
           // The step runs now: its result (or error) answers the call.
           const edited = data.arguments ? ` with arguments ${JSON.stringify(data.arguments)}` : "";
           approvedNote = edited || feedback ? `approved${edited}${feedback}` : "";
           continue;
         }
-        if (data.approved === false) {
+        if (data?.approved === false) {
           answer(`rejected${feedback}`);
           continue;
         }

@@ -1,3 +1,4 @@
+import { errorEvent, intentOfResult } from "../thread/builtin.js";
 import type { Event } from "../thread/event.js";
 
 /** Bookkeeping the model never sees: `_started` markers, `meta.hidden`, and annotations unless shown. */
@@ -21,7 +22,7 @@ export function visibleEvents(events: readonly Event[], hideResolvedErrors: bool
     for (let i = events.length - 1; i >= 0; i--) {
       const e = events[i] as Event;
       if (e.meta?.kind === "result") {
-        succeeded.add(e.meta.intent ?? e.type.replace(/_result$/, ""));
+        succeeded.add(e.meta.intent ?? intentOfResult(e.type) ?? e.type);
         anySuccess = true;
       } else if (e.type === "error") {
         const intent = errorIntent(e);
@@ -34,6 +35,5 @@ export function visibleEvents(events: readonly Event[], hideResolvedErrors: bool
 
 /** The intent an error event is about, if it names one. */
 export function errorIntent(event: Event): string | undefined {
-  const intent = (event.data as Record<string, unknown> | null)?.intent;
-  return typeof intent === "string" ? intent : undefined;
+  return errorEvent.read(event)?.intent;
 }

@@ -1,3 +1,4 @@
+import { intentOfResult, resultType } from "../thread/builtin.js";
 import type { Event } from "../thread/event.js";
 import { stepArguments } from "../thread/status.js";
 import type { Thread } from "../thread/thread.js";
@@ -114,7 +115,7 @@ export function xmlYaml(options: RenderOptions = {}): ContextRenderer {
     for (let i = memo.length; i < events.length; i++) {
       const event = events[i] as Event;
       if (event.meta?.kind === "result" && hideResolved) {
-        const intent = event.meta.intent ?? event.type.replace(/_result$/, "");
+        const intent = event.meta.intent ?? intentOfResult(event.type) ?? event.type;
         // A success hides earlier errors: visibility of old blocks changes, so start over.
         if (openErrors.has(intent) || openErrors.has("*")) return undefined;
       }
@@ -172,7 +173,7 @@ function answers(unit: Unit, event: Event): boolean {
   if (stepId !== undefined) return stepId === step.id;
   if (unit.answers.some((a) => a.meta?.kind === "result")) return false;
   const intent = stepIntent(step);
-  if (event.meta?.kind === "result") return (event.meta.intent ?? event.type.replace(/_result$/, "")) === intent;
+  if (event.meta?.kind === "result") return (event.meta.intent ?? intentOfResult(event.type) ?? event.type) === intent;
   if (event.type === "error") return errorIntent(event) === intent;
   return event.type === "approval" || event.type === "human_response";
 }
@@ -182,7 +183,7 @@ function foldable(unit: Unit, options: RenderOptions): boolean {
   if (!isStep(unit.head)) return false;
   const custom = options.renderers;
   if (!custom) return true;
-  if (custom[unit.head.type] || custom[`${stepIntent(unit.head)}_result`]) return false;
+  if (custom[unit.head.type] || custom[resultType(stepIntent(unit.head))]) return false;
   return !unit.answers.some((a) => custom[a.type]);
 }
 

@@ -7,6 +7,7 @@ import { RequestError, TwelveError } from "../errors/index.js";
 import type { Model, OutputMode } from "../model/types.js";
 import { LeaseHeldError, ThreadNotFoundError, VersionConflictError } from "../store/errors.js";
 import type { ThreadStore } from "../store/types.js";
+import { intentOfResult } from "../thread/builtin.js";
 import { type By, type Clock, defaultClock, type Event, makeEvent } from "../thread/event.js";
 import { digestOf } from "../thread/json-safe.js";
 import { type Answer, type HumanRequest, humanRequest, parseRequestId } from "../thread/request.js";
@@ -263,7 +264,11 @@ export function createRuntime(options: RuntimeOptions): AgentRuntime {
           return thread;
         }
         const request = humanRequest(thread);
-        if (request || ANSWER_EVENT_TYPES.has(incoming?.type) || incoming?.type?.endsWith("_result")) {
+        if (
+          request ||
+          ANSWER_EVENT_TYPES.has(incoming?.type) ||
+          (typeof incoming?.type === "string" && intentOfResult(incoming.type) !== undefined)
+        ) {
           throw new RequestError(
             "request_required",
             request

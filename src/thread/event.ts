@@ -3,6 +3,8 @@
  * sees (`user_message`, `<intent>`, `<intent>_result`, `error`, …); `meta`
  * holds what must be kept but never shown to the model.
  */
+import { type By, bySchema, type EventMeta } from "./meta.js";
+
 export interface Event<T extends string = string, D = unknown> {
   id: string;
   type: T;
@@ -12,56 +14,20 @@ export interface Event<T extends string = string, D = unknown> {
   meta?: EventMeta;
 }
 
-export type EventKind =
-  /** The model's chosen next step; `type` is the intent name. */
-  | "step"
-  /** Durable marker written just before a handler runs (exactly-once). */
-  | "started"
-  /** What a handler (or an external system) returned. */
-  | "result";
-
-export interface EventMeta {
-  kind?: EventKind;
-  /** On step events: the policy in force when the step was chosen. */
-  policy?: PolicyName;
-  /** On step/started events: the intent name. */
-  intent?: string;
-  /** On started events: whether re-running after a crash is safe. */
-  idempotent?: boolean;
-  /** On result/started/approval events: the step event this answers. */
-  stepId?: string;
-  /** Set on events added by a prefetch hook. */
-  prefetch?: boolean;
-  idempotencyKey?: string;
-  /** Who answered or acted (legacy files hold a plain string; read it with `readBy`). */
-  by?: By | string;
-  /** On answer events: the human request this event answers (see thread/request.ts). */
-  requestId?: string;
-  /** On answer events: the decision taken. */
-  decision?: string;
-  /** On answer events: the digest of the arguments the human was shown. */
-  digest?: string;
-  /**
-   * Marks an annotation: recorded on the thread (a delivery, a refused
-   * answer, a reminder, a note) but never changing its status, next action
-   * or default context, and never making a running loop's commit fail.
-   */
-  annotation?: boolean;
-  [key: string]: unknown;
-}
-
-export type PolicyName = "run" | "approve" | "human" | "async" | "done";
-
-/** Where an action came from: the entry point a person (or the system) used. */
-export type Via = "cli" | "api" | "inbox" | "link" | "slack" | "email" | "webhook" | "timer" | "system";
-
-export const VIAS: readonly Via[] = ["cli", "api", "inbox", "link", "slack", "email", "webhook", "timer", "system"];
-
-/** Who answered or acted, kept in event meta as `by`. */
-export interface By {
-  id: string;
-  via: Via;
-}
+export {
+  type By,
+  bySchema,
+  EVENT_KINDS,
+  type EventKind,
+  type EventMeta,
+  eventMetaSchema,
+  eventMetaShape,
+  META_KEYS,
+  POLICY_NAMES,
+  type PolicyName,
+  VIAS,
+  type Via,
+} from "./meta.js";
 
 /**
  * Reads `meta.by` as a `By`: the shape above, or a legacy string written by
@@ -78,14 +44,11 @@ export function readBy(value: unknown): By | undefined {
     };
     return legacy[value] ?? { id: value, via: "api" };
   }
-  if (typeof value !== "object" || value === null) return undefined;
-  const v = value as Record<string, unknown>;
-  if (typeof v.id !== "string" || !VIAS.includes(v.via as Via)) return undefined;
-  return { id: v.id, via: v.via as Via };
+  const parsed = bySchema.safeParse(value);
+  return parsed.success ? { id: parsed.data.id, via: parsed.data.via } : undefined;
 }
 
-/** Event types with a fixed meaning to twelve. Everything else is a trigger or a step. */
-export const SYSTEM_EVENT_TYPES = new Set(["error", "approval", "human_response", "escalation", "failed"]);
+export { SYSTEM_EVENT_TYPES } from "./builtin.js";
 
 /** Injectable sources of ids and time, so tests are deterministic. */
 export interface Clock {

@@ -1,3 +1,15 @@
+import { z } from "zod";
+import {
+  approvalEvent,
+  errorEvent,
+  escalationEvent,
+  failedEvent,
+  intentOfResult,
+  intentOfStarted,
+  resultType,
+  startedArguments,
+  stepArguments,
+} from "./builtin.js";
 import type { Event } from "./event.js";
 import type { Thread } from "./thread.js";
 
@@ -32,7 +44,16 @@ export type PendingRequest = (
 /** The kinds of human request, one enum for code, store columns and docs. */
 export type RequestKind = PendingRequest["kind"];
 
-export type HumanInputFormat = "free_text" | "yes_no" | "multiple_choice";
+export const HUMAN_INPUT_FORMATS = ["free_text", "yes_no", "multiple_choice"] as const;
+export type HumanInputFormat = (typeof HUMAN_INPUT_FORMATS)[number];
+
+/** A `request_human_input` step's data, as far as the status needs it. */
+const questionStepSchema = z.looseObject({
+  question: z.unknown().optional(),
+  options: z
+    .looseObject({ format: z.enum(HUMAN_INPUT_FORMATS).optional(), choices: z.array(z.unknown()).optional() })
+    .optional(),
+});
 
 /** What the runner must do next on a `running` thread. */
 export type NextAction =
@@ -48,11 +69,7 @@ export interface ThreadState {
   reason?: string;
 }
 
-export function stepArguments(step: Event): Record<string, unknown> {
-  const data = (step.data ?? {}) as Record<string, unknown>;
-  const { intent: _intent, ...args } = data;
-  return args;
-}
+export { stepArguments } from "./builtin.js";
 
 /** An annotation (`meta.annotation`: a delivery, a reminder, a note) never changes what a thread is doing. */
 export function isAnnotation(event: Event | undefined): boolean {
@@ -91,23 +108,23 @@ export function threadState(thread: Thread): ThreadState {
           pending: { kind: "approval", stepId: last.id, intent, arguments: args, at: last.at },
         };
       case "human": {
-        const data = (last.data ?? {}) as Record<string, unknown>;
-        const options = (data.options ?? {}) as Record<string, unknown>;
+        const question = questionStepSchema.safeParse(last.data);
+        const data = question.success ? question.data : {};
         const pending: PendingRequest = {
           kind: "question",
           stepId: last.id,
           question: String(data.question ?? ""),
-          format: (options.format as HumanInputFormat) ?? "free_text",
+          format: data.options?.format ?? "free_text",
           intent,
           at: last.at,
         };
-        if (Array.isArray(options.choices)) pending.choices = options.choices.map(String);
+        if (data.options?.choices) pending.choices = data.options.choices.map(String);
         return { status: "awaiting_human", pending };
       }
       case "async":
         return {
           status: "waiting",
-          pending: { kind: "async", stepId: last.id, intent, resultType: `${intent}_result`, at: last.at },
+          pending: { kind: "async", stepId: last.id, intent, resultType: resultType(intent), at: last.at },
         };
       case "done":
         return { status: "done", reason: intent };
@@ -122,9 +139,8 @@ export function threadState(thread: Thread): ThreadState {
 
   if (meta.kind === "started") {
     const step = findEvent(thread, meta.stepId);
-    const intent = meta.intent ?? last.type.replace(/_started$/, "");
-    const args = ((last.data as Record<string, unknown> | null)?.arguments ??
-      (step ? stepArguments(step) : {})) as Record<string, unknown>;
+    const intent = meta.intent ?? intentOfStarted(last.type) ?? last.type;
+    const args = startedArguments(last) ?? (step ? stepArguments(step) : {});
     if (meta.idempotent) {
       return {
         status: "running",
@@ -146,25 +162,23 @@ export function threadState(thread: Thread): ThreadState {
 
   switch (last.type) {
     case "failed":
-      return { status: "failed", reason: String((last.data as Record<string, unknown> | null)?.reason ?? "failed") };
-    case "escalation": {
-      const data = (last.data ?? {}) as Record<string, unknown>;
+      return { status: "failed", reason: failedEvent.read(last)?.reason ?? "failed" };
+    case "escalation":
       return {
         status: "awaiting_human",
         pending: {
           kind: "question",
           stepId: last.id,
-          question: String(data.question ?? ""),
+          question: escalationEvent.read(last)?.question ?? "",
           format: "free_text",
           at: last.at,
         },
       };
-    }
     case "approval": {
-      const data = (last.data ?? {}) as Record<string, unknown>;
+      const data = approvalEvent.read(last);
       const step = findEvent(thread, meta.stepId);
-      if (data.approved === true && step) {
-        const edited = data.arguments as Record<string, unknown> | undefined;
+      if (data?.approved === true && step) {
+        const edited = data.arguments;
         return {
           status: "running",
           next: {
@@ -218,7 +232,7 @@ export function consecutiveErrors(thread: Thread): ErrorCounts {
     const e = thread.events[i] as Event;
     if (isAnnotation(e)) continue;
     if (e.type === "error") {
-      const intent = (e.data as Record<string, unknown> | null)?.intent;
+      const intent = errorEvent.read(e)?.intent;
       if (overallOpen) counts.overall++;
       if (typeof intent === "string" && !closedIntents.has(intent)) {
         counts.byIntent[intent] = (counts.byIntent[intent] ?? 0) + 1;
@@ -228,7 +242,7 @@ export function consecutiveErrors(thread: Thread): ErrorCounts {
     const kind = e.meta?.kind;
     if (kind === "step" || kind === "started") continue;
     if (kind === "result") {
-      const intent = e.meta?.intent ?? e.type.replace(/_result$/, "");
+      const intent = e.meta?.intent ?? intentOfResult(e.type) ?? e.type;
       closedIntents.add(intent);
       overallOpen = false;
       continue;

@@ -150,7 +150,7 @@ describe("docs/factors.md", () => {
   it("names only APIs that twelve exports (checked by the type-check above) or documented option names", () => {
     expect(apiNames.length).toBeGreaterThanOrEqual(25);
     expect(apiNames).toContain("step");
-    const sources = ["src/thread/event.ts", "src/agent/agent.ts"]
+    const sources = ["src/thread/event.ts", "src/thread/meta.ts", "src/agent/agent.ts"]
       .map((f) => readFileSync(join(root, f), "utf8"))
       .join("");
     for (const option of OPTION_NAMES) {
