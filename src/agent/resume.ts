@@ -1,6 +1,6 @@
 import { ResumeMismatchError } from "../errors/index.js";
 import { formatIssues } from "../intent/parse/index.js";
-import { intentOfResult, resultType } from "../thread/builtin.js";
+import { type BuiltinEventData, humanResponseEvent, intentOfResult, resultType } from "../thread/builtin.js";
 import { defaultRuntime, type Event, type EventMeta, makeEvent, SYSTEM_EVENT_TYPES } from "../thread/event.js";
 import type { Answer } from "../thread/request.js";
 import { type PendingRequest, threadState } from "../thread/status.js";
@@ -57,7 +57,10 @@ export function acceptEvent(
       if (incoming.type === resultType(pending.intent)) {
         return makeEvent(runtime, incoming.type, data, { ...meta, kind: "result", intent: pending.intent });
       }
-      if (incoming.type === "human_response") return makeEvent(runtime, incoming.type, data, meta);
+      if (incoming.type === "human_response") {
+        const answer = humanResponseEvent.schema.safeParse(data);
+        return makeEvent(runtime, "human_response", answer.success ? answer.data : { response: data }, meta);
+      }
       return mismatch(
         `"${pending.intent}" may or may not have run; send approval (re-run it), ${pending.intent}_result (its outcome) or human_response`,
       );
@@ -91,7 +94,7 @@ function approvalData(agent: Agent, intentName: string, data: unknown, mismatch:
   const d = data as Record<string, unknown>;
   if (typeof d.approved !== "boolean") return mismatch('approval data needs "approved": true or false');
   if (d.feedback !== undefined && typeof d.feedback !== "string") return mismatch('"feedback" must be a string');
-  const out: Record<string, unknown> = { approved: d.approved };
+  const out: BuiltinEventData<"approval"> = { approved: d.approved };
   if (d.feedback) out.feedback = d.feedback;
   if (d.arguments !== undefined) {
     if (!d.approved) return mismatch("edited arguments only make sense with approved: true");
@@ -102,7 +105,7 @@ function approvalData(agent: Agent, intentName: string, data: unknown, mismatch:
         `edited arguments for "${intentName}" are invalid: ${parsed ? formatIssues(parsed.error).join("; ") : "unknown intent"}`,
       );
     }
-    out.arguments = parsed.data;
+    out.arguments = parsed.data as Record<string, unknown>;
   }
   return out;
 }

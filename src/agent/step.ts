@@ -2,7 +2,7 @@ import { TwelveError } from "../errors/index.js";
 import { resolvePolicy } from "../intent/intent.js";
 import { type ParsedStep, ParseError, parseStep, parseToolCalls } from "../intent/parse/index.js";
 import type { GenerateResult, Model, OutputMode } from "../model/types.js";
-import { errorEvent, resultType, startedType } from "../thread/builtin.js";
+import { type BuiltinEventData, errorEvent, resultType, startedType } from "../thread/builtin.js";
 import { defaultRuntime, type Event, type EventMeta, makeEvent, type Runtime } from "../thread/event.js";
 import { toJsonSafe } from "../thread/json-safe.js";
 import { consecutiveErrors, type NextAction, threadState } from "../thread/status.js";
@@ -162,7 +162,7 @@ async function callModel(agent: Agent, thread: Thread, options: StepOptions, run
   } catch (error) {
     if (!(error instanceof ParseError)) throw error;
     const meta: EventMeta = { ...modelMeta, phase: "model", raw };
-    const data: Record<string, unknown> = { kind: error.reason, message: shown(agent, error.message, meta) };
+    const data: BuiltinEventData<"error"> = { kind: error.reason, message: shown(agent, error.message, meta) };
     if (error.intent) data.intent = capMessage(error.intent, maxChars(agent));
     if (error.issues.length > 0) meta.issues = error.issues;
     if (error.tried.length > 0) meta.tried = error.tried;

@@ -1,6 +1,6 @@
 import { stringify } from "yaml";
 import type { Message } from "../model/types.js";
-import { approvalEvent } from "../thread/builtin.js";
+import { ANSWER_EVENT_TYPES, approvalEvent, errorEvent } from "../thread/builtin.js";
 import type { Event } from "../thread/event.js";
 import { stepArguments } from "../thread/status.js";
 import type { Thread } from "../thread/thread.js";
@@ -66,7 +66,7 @@ export function chatMessages(options: RenderOptions = {}): ContextRenderer {
           continue;
         }
       }
-      const answers = e.meta?.kind === "result" || ["error", "approval", "human_response"].includes(e.type);
+      const answers = e.meta?.kind === "result" || e.type === errorEvent.type || ANSWER_EVENT_TYPES.has(e.type);
       if (answers && open) {
         const prefix = e.meta?.kind === "result" ? "" : `${e.type}: `;
         answer(prefix + body(e));

@@ -7,7 +7,7 @@ import { RequestError, TwelveError } from "../errors/index.js";
 import type { Model, OutputMode } from "../model/types.js";
 import { LeaseHeldError, ThreadNotFoundError, VersionConflictError } from "../store/errors.js";
 import type { ThreadStore } from "../store/types.js";
-import { intentOfResult } from "../thread/builtin.js";
+import { ANSWER_EVENT_TYPES, intentOfResult } from "../thread/builtin.js";
 import { type By, type Clock, defaultClock, type Event, makeEvent } from "../thread/event.js";
 import { digestOf } from "../thread/json-safe.js";
 import { type Answer, type HumanRequest, humanRequest, parseRequestId } from "../thread/request.js";
@@ -90,8 +90,6 @@ export interface AgentRuntime {
   /** Pending requests across threads (what waits for a human), from the store's indexes. */
   requests(filter?: RequestFilter): Promise<RequestPage>;
 }
-
-const ANSWER_EVENT_TYPES = new Set(["approval", "human_response"]);
 
 export function createRuntime(options: RuntimeOptions): AgentRuntime {
   const { store } = options;

@@ -91,7 +91,7 @@ export const errorEvent = defineEvent(
 /** Too many errors in a row: the loop asks a human how to proceed. */
 export const escalationEvent = defineEvent(
   "escalation",
-  z.looseObject({ reason: z.string(), question: z.string(), errors: z.array(z.unknown()).optional() }),
+  z.looseObject({ question: z.string(), reason: z.string().optional(), errors: z.array(z.unknown()).optional() }),
 );
 
 /** A terminal failure (step budget, too many errors). */
@@ -123,6 +123,9 @@ export const SYSTEM_EVENT_TYPES: ReadonlySet<string> = new Set([
   "escalation",
   "failed",
 ]);
+
+/** The built-in events a person's answer to a request becomes (besides results). */
+export const ANSWER_EVENT_TYPES: ReadonlySet<string> = new Set([approvalEvent.type, humanResponseEvent.type]);
 
 /** A step's data: the intent the model chose and its arguments. */
 export const stepDataSchema = z.looseObject({ intent: z.string() });

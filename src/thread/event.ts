@@ -1,3 +1,4 @@
+import type { BuiltinEventData, BuiltinEventType } from "./builtin.js";
 /**
  * An event is one line of a thread's history. `type` is the tag the model
  * sees (`user_message`, `<intent>`, `<intent>_result`, `error`, …); `meta`
@@ -83,8 +84,17 @@ export function deterministicClock(start = "2025-01-01T00:00:00.000Z", prefix = 
 /** @deprecated renamed `deterministicClock`. */
 export const deterministicRuntime = deterministicClock;
 
-export function makeEvent<T extends string, D>(runtime: Clock, type: T, data: D, meta?: EventMeta): Event<T, D> {
-  const event: Event<T, D> = { id: runtime.newId(), type, data, at: runtime.now().toISOString() };
+/** The data an event of type `T` holds: a built-in type's schema output, else whatever `D` is. */
+export type EventData<T extends string, D> = T extends BuiltinEventType ? BuiltinEventData<T> : D;
+
+/** Makes an event; for a built-in type (`approval`, `error`, …) the data must fit that type's schema. */
+export function makeEvent<T extends string, D>(
+  runtime: Clock,
+  type: T,
+  data: EventData<T, D>,
+  meta?: EventMeta,
+): Event<T, EventData<T, D>> {
+  const event: Event<T, EventData<T, D>> = { id: runtime.newId(), type, data, at: runtime.now().toISOString() };
   if (meta && Object.keys(meta).length > 0) event.meta = meta;
   return event;
 }

@@ -1,3 +1,4 @@
+import { ANSWER_EVENT_TYPES } from "./builtin.js";
 import { type By, type Event, readBy } from "./event.js";
 import { digestOf } from "./json-safe.js";
 import { type HumanInputFormat, type PendingRequest, type RequestKind, threadState } from "./status.js";
@@ -144,8 +145,6 @@ export interface AnsweredBy {
   decision?: string;
 }
 
-const ANSWER_TYPES = new Set(["approval", "human_response"]);
-
 /**
  * The event that answered a request which is no longer pending: the first
  * later event naming it (`meta.requestId`), or, for events written before
@@ -167,7 +166,7 @@ export function findAnswer(thread: Thread, id: string): AnsweredBy | undefined {
       (e) =>
         e.meta?.stepId === stepId &&
         e.meta?.requestId === undefined &&
-        (ANSWER_TYPES.has(e.type) || e.meta?.kind === "result"),
+        (ANSWER_EVENT_TYPES.has(e.type) || e.meta?.kind === "result"),
     ) ??
     // A request the thread moved past without an answer event naming it (e.g. an uncertain step
     // that a later successful re-run resolved): the first result for the step settles it.

@@ -21,7 +21,13 @@ const odd: Event[] = [
   { id: "e5", type: "note", data: 0, at: "2025-03-01T10:00:02.5Z", meta: { kind: "result", stepId: "e4" } },
   { id: "e6", type: "note", data: "", at: "2025-03-01T10:00:03.000Z", meta: {} },
   { id: "e7", type: "note", data: false, at: "+002025-03-01T10:00:04.000Z" },
-  { id: "e8", type: "note", data: 'ünïcødé ✓ \u2028 "quotes"', at: "2025-03-01T10:00:05.000Z", meta: unknownKeys({ a: [null] }) },
+  {
+    id: "e8",
+    type: "note",
+    data: 'ünïcødé ✓ \u2028 "quotes"',
+    at: "2025-03-01T10:00:05.000Z",
+    meta: unknownKeys({ a: [null] }),
+  },
   { id: "e9", type: "note", data: [], at: "1970-01-01T00:00:00.000Z" },
   { id: "e10", type: "note", data: -1.5e-7, at: "2025-03-01T10:00:06.999Z", meta: unknownKeys({ nested: { x: "y" } }) },
 ];
@@ -130,7 +136,13 @@ if (!reportPgSkip("PostgreSQL store: compact rows")) {
         await store.create(createThread("x", odd.slice(0, 4), { id: "thr_odd" }));
         const r = await store.append("thr_odd", odd.slice(4), { expectedVersion: 4 });
         expect(r.appended).toStrictEqual(odd.slice(4));
-        const legacy: Event = { id: "l1", type: "note", data: { v: 1 }, at: "2024-12-31T23:59:59Z", meta: unknownKeys({ a: 1 }) };
+        const legacy: Event = {
+          id: "l1",
+          type: "note",
+          data: { v: 1 },
+          at: "2024-12-31T23:59:59Z",
+          meta: unknownKeys({ a: 1 }),
+        };
         await store.pool.query(
           `INSERT INTO "${schema}".twelve_events (thread_id, seq, id, type, body) VALUES ('thr_odd', 11, 'l1', 'note', $1::jsonb)`,
           [JSON.stringify(legacy)],
