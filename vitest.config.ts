@@ -18,6 +18,7 @@ const shared = {
     alias: [
       { find: /^twelve-agents$/, replacement: src("index.ts") },
       { find: /^twelve-agents\/testing$/, replacement: src("testing.ts") },
+      { find: /^twelve-agents\/(model|store|runtime)$/, replacement: src("$1/index.ts") },
     ],
   },
 };

@@ -1,4 +1,8 @@
-// twelve: the core. No heavy or native dependency is imported from here.
+// twelve-agents: what an agent author writes with: agents, intents, prompts, context, the
+// loop, threads, events and errors. Subpaths add what they name, without repeating this:
+// `/model` (resolveModel, resilience, record/replay), `/store` (openStore, the stores),
+// `/runtime` (createRuntime: the one way in for every entry point), `/testing` (scripted and
+// rules models, deterministic clocks). No heavy or native dependency is imported from here.
 export {
   type Agent,
   type AgentConfig,
@@ -52,13 +56,6 @@ export {
 } from "./intent/intent.js";
 export { type ParsedStep, ParseError, parseStep, parseToolCalls, type Repair } from "./intent/parse/index.js";
 export { renderIntentSchemas, stepJsonSchema, toolSpecs } from "./intent/schema-text.js";
-// Models: the interface, scripted/replay test doubles, resilience and one-string resolution.
-// Provider SDKs and node-llama-cpp load only when a model of theirs is resolved.
-export * from "./model/index.js";
-// The one way in for every entry point: start, answer, continue under a lease with the request check.
-export * from "./runtime/index.js";
-// Durable threads: the store interface, the memory store and openStore; drivers load on open.
-export * from "./store/index.js";
 export {
   approvalEvent,
   BUILTIN_EVENTS,
@@ -82,8 +79,6 @@ export {
   type By,
   type Clock,
   defaultClock,
-  deterministicClock,
-  deterministicRuntime,
   type Event,
   type EventKind,
   type EventMeta,

@@ -33,18 +33,16 @@ import {
   createThread,
   defineAgent,
   defineIntent,
-  deterministicRuntime,
   json,
-  type Message,
   makeEvent,
   reject,
   resume,
   run,
-  type ScriptedAnswer,
-  scriptedModel,
   type Thread,
   threadState,
 } from "twelve-agents";
+import type { Message } from "twelve-agents/model";
+import { deterministicRuntime, type ScriptedAnswer, scriptedModel } from "twelve-agents/testing";
 import { z } from "zod";
 import calculator from "../../examples/calculator/agent.js";
 import calculatorScript from "../../examples/calculator/script.json" with { type: "json" };

@@ -1,7 +1,6 @@
 import {
   approve,
   createThread,
-  deterministicRuntime,
   edit,
   humanRequest,
   reject,
@@ -11,7 +10,7 @@ import {
   threadState,
   userMessage,
 } from "twelve-agents";
-import { scriptedModel } from "twelve-agents/testing";
+import { deterministicRuntime, scriptedModel } from "twelve-agents/testing";
 import { describe, expect, it } from "vitest";
 import { makeEvent, type NewEvent, type Thread } from "../../src/index.js";
 import { calculator } from "./agent.js";

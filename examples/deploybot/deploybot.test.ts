@@ -6,7 +6,6 @@ import { join } from "node:path";
 import {
   approve,
   createThread,
-  deterministicRuntime,
   humanRequest,
   makeEvent,
   reject,
@@ -16,7 +15,7 @@ import {
   type Thread,
   threadState,
 } from "twelve-agents";
-import { scriptedModel } from "twelve-agents/testing";
+import { deterministicRuntime, scriptedModel } from "twelve-agents/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configFromEnv } from "./config.js";
 import { createDemoRepo } from "./demo-repo.js";

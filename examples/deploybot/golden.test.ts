@@ -5,12 +5,12 @@ import {
   chatMessages,
   createThread,
   defineAgent,
-  deterministicRuntime,
   type EventMeta,
   makeEvent,
   renderPrompt,
   type Thread,
 } from "twelve-agents";
+import { deterministicRuntime } from "twelve-agents/testing";
 import { describe, expect, it } from "vitest";
 import { promptText } from "../../test/docs/prompt-text.js";
 import { createDeploybot } from "./deploybot.js";

@@ -14,10 +14,6 @@ export type { FallbackOptions, RateLimitOptions, ResilienceOptions, RetryOptions
 export { backoffDelay, RateLimiter, withFallback, withResilience } from "./resilience.js";
 export type { ResolveOptions } from "./resolve.js";
 export { DEFAULT_ANTHROPIC_MODEL, DEFAULT_OPENAI_MODEL, resolveModel } from "./resolve.js";
-export type { Rule, RuleAnswer, RuleCondition, RulesFile, RulesModelOptions } from "./rules.js";
-export { loadRulesModel, rulesModel } from "./rules.js";
-export type { ScriptedAnswer, ScriptedModel } from "./scripted.js";
-export { scriptedModel } from "./scripted.js";
 export type * from "./types.js";
 export type { ThreadUsage } from "./usage.js";
 export { threadUsage } from "./usage.js";

@@ -8,10 +8,10 @@ import {
   result,
   resume,
   run,
-  scriptedModel,
   step,
   type Thread,
 } from "../../src/index.js";
+import { scriptedModel } from "../../src/testing.js";
 import { add, charge, flaky, lookup, newThread, testAgent } from "./fixtures.js";
 
 /** A commit hook that records each batch's event types and its durability flag. */

@@ -1,15 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { capMessage, DEFAULT_MAX_MESSAGE_CHARS, META_MESSAGE_FACTOR } from "../../src/agent/agent.js";
-import {
-  defineIntent,
-  InvalidAgentError,
-  makeEvent,
-  run,
-  scriptedModel,
-  type Thread,
-  threadState,
-} from "../../src/index.js";
+import { defineIntent, InvalidAgentError, makeEvent, run, type Thread, threadState } from "../../src/index.js";
+import { scriptedModel } from "../../src/testing.js";
 import { newThread, testAgent, types } from "./fixtures.js";
 
 const HUGE = 2_000_000;

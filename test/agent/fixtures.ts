@@ -1,12 +1,6 @@
 import { z } from "zod";
-import {
-  createThread,
-  defineAgent,
-  defineIntent,
-  deterministicRuntime,
-  makeEvent,
-  type Thread,
-} from "../../src/index.js";
+import { createThread, defineAgent, defineIntent, makeEvent, type Thread } from "../../src/index.js";
+import { deterministicRuntime } from "../../src/testing.js";
 
 export const add = defineIntent("add", z.object({ a: z.number(), b: z.number() }), {
   description: "Add a and b",

@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import {
   approve,
   consecutiveErrors,
-  deterministicRuntime,
   edit,
   humanRequest,
   humanResponse,
@@ -13,12 +12,12 @@ import {
   resume,
   run,
   runAgain,
-  scriptedModel,
   step,
   type Thread,
   threadState,
   userMessage,
 } from "../../src/index.js";
+import { deterministicRuntime, scriptedModel } from "../../src/testing.js";
 import { newThread, testAgent, types } from "./fixtures.js";
 
 describe("errors become compact events (factor 9)", () => {

@@ -1,17 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import {
-  defineAgent,
-  defineIntent,
-  deterministicRuntime,
-  type Event,
-  type Repair,
-  run,
-  scriptedModel,
-  startThread,
-  threadState,
-} from "../../src/index.js";
+import { defineAgent, defineIntent, type Event, type Repair, run, startThread, threadState } from "../../src/index.js";
 import type { OutputMode } from "../../src/model/types.js";
+import { deterministicRuntime, scriptedModel } from "../../src/testing.js";
 
 /**
  * Every output mode through the real agent loop with the scripted model:

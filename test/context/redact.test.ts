@@ -4,12 +4,12 @@ import {
   chatMessages,
   createThread,
   DEFAULT_SECRET_KEYS,
-  deterministicRuntime,
   json,
   makeEvent,
   redactValue,
   xmlYaml,
 } from "../../src/index.js";
+import { deterministicRuntime } from "../../src/testing.js";
 
 const OPENAI = "sk-proj-ABCDEFGHIJKLMNOPQRSTUV";
 const SECRET = "s3cr3t-value";

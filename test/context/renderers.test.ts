@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import {
   chatMessages,
   createThread,
-  deterministicRuntime,
   json,
   makeEvent,
   type RenderOptions,
@@ -10,6 +9,7 @@ import {
   type Thread,
   xmlYaml,
 } from "../../src/index.js";
+import { deterministicRuntime } from "../../src/testing.js";
 
 function sample(): Thread {
   const rt = deterministicRuntime();

@@ -44,7 +44,13 @@ writeFileSync(
     compilerOptions: {
       rootDir: "/",
       noEmit: true,
-      paths: { "twelve-agents": [join(root, "src/index.ts")], "twelve-agents/testing": [join(root, "src/testing.ts")] },
+      paths: {
+        "twelve-agents": [join(root, "src/index.ts")],
+        "twelve-agents/testing": [join(root, "src/testing.ts")],
+        "twelve-agents/model": [join(root, "src/model/index.ts")],
+        "twelve-agents/store": [join(root, "src/store/index.ts")],
+        "twelve-agents/runtime": [join(root, "src/runtime/index.ts")],
+      },
     },
     include: ["*.ts"],
   }),

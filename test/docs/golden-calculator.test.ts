@@ -7,16 +7,15 @@ import {
   appendEvents,
   approve,
   defineAgent,
-  deterministicRuntime,
   humanRequest,
   json,
   reject,
   renderPrompt,
   resume,
   run,
-  scriptedModel,
   startThread,
 } from "../../src/index.js";
+import { deterministicRuntime, scriptedModel } from "../../src/testing.js";
 import { promptText } from "./prompt-text.js";
 
 describe("calculator prompt (golden files)", () => {

@@ -1,4 +1,4 @@
-import type { Message } from "../../src/index.js";
+import type { Message } from "../../src/model/index.js";
 
 /** Messages as one reviewable text file: role headers, content verbatim, tool calls as JSON. */
 export function promptText(messages: readonly Message[]): string {

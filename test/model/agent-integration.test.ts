@@ -8,7 +8,7 @@ import { resume } from "../../src/agent/resume.js";
 import { run } from "../../src/agent/run.js";
 import { recordModel, replayModel } from "../../src/model/cassette.js";
 import { localModel } from "../../src/model/local/index.js";
-import { buildTinyModel } from "../../src/model/local/tiny-model.js";
+import { buildTinyModel } from "../support/gguf/tiny-model.js";
 import { scriptedModel } from "../../src/model/scripted.js";
 import { threadUsage } from "../../src/model/usage.js";
 import type { Thread } from "../../src/thread/thread.js";

@@ -8,7 +8,7 @@ import { requestHumanInput } from "../../src/intent/intent.js";
 import { parseStep } from "../../src/intent/parse/index.js";
 import { stepJsonSchema, toolSpecs } from "../../src/intent/schema-text.js";
 import { type LocalModel, localModel } from "../../src/model/local/index.js";
-import { buildTinyModel } from "../../src/model/local/tiny-model.js";
+import { buildTinyModel } from "../support/gguf/tiny-model.js";
 import { calculatorIntents, calculatorOutput } from "./calculator.js";
 
 // The real node-llama-cpp path (load GGUF → chat template → grammar-constrained

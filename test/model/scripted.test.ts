@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { scriptedModel, TwelveError } from "../../src/index.js";
+import { TwelveError } from "../../src/index.js";
+import { scriptedModel } from "../../src/testing.js";
 
 describe("scriptedModel", () => {
   it("answers in order, records requests, and turns steps into JSON text", async () => {

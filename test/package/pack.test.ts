@@ -173,10 +173,13 @@ if (!skipUnlessEnabled()) {
       expect(Number(driver.version.split(".")[0])).toBe(nodeMajor >= 22 ? 13 : 12);
     });
 
-    it('imports "twelve-agents" and "twelve-agents/testing" and runs an agent on a scripted model', async () => {
+    it("imports the root and each subpath, and runs an agent on a scripted model, in memory and durably", async () => {
       writeFileSync(
         join(app, "smoke.js"),
         `import { defineAgent, defineIntent, run, startThread, threadState } from "twelve-agents";
+import { resolveModel } from "twelve-agents/model";
+import { createRuntime } from "twelve-agents/runtime";
+import { memoryStore } from "twelve-agents/store";
 import { scriptedModel } from "twelve-agents/testing";
 import { z } from "zod";
 
@@ -187,14 +190,24 @@ const add = defineIntent("add", z.object({ a: z.number(), b: z.number() }), {
 const agent = defineAgent({ name: "adder", intents: [add] });
 const model = scriptedModel([{ intent: "add", a: 2, b: 3 }, { intent: "done_for_now", message: "2 + 3 = 5" }]);
 const thread = await run(agent, startThread(agent, "add 2 and 3"), { model });
-console.log(JSON.stringify({ status: threadState(thread).status, last: thread.events.at(-1)?.data }));
+const rt = createRuntime({ store: memoryStore(), agents: [agent], model: await resolveModel("script:script.json") });
+const durable = await rt.start("adder", "add 2 and 3");
+console.log(JSON.stringify({ status: threadState(thread).status, last: thread.events.at(-1)?.data, durable: durable.state.status }));
 `,
+      );
+      writeFileSync(
+        join(app, "script.json"),
+        JSON.stringify([
+          { intent: "add", a: 2, b: 3 },
+          { intent: "done_for_now", message: "2 + 3 = 5" },
+        ]),
       );
       const r = await run(process.execPath, ["smoke.js"], app);
       expect(r.code, explain("node smoke.js", r)).toBe(0);
       expect(JSON.parse(r.stdout.trim().split("\n").at(-1)!)).toEqual({
         status: "done",
         last: { intent: "done_for_now", message: "2 + 3 = 5" },
+        durable: "done",
       });
     });
 
@@ -236,7 +249,8 @@ export default defineAgent({ name: "adder", intents: [add] });
     it("each optional peer, missing, fails on first use with one line saying what to npm install", async () => {
       writeFileSync(
         join(app, "peers.js"),
-        `import { openStore, resolveModel } from "twelve-agents";
+        `import { resolveModel } from "twelve-agents/model";
+import { openStore } from "twelve-agents/store";
 
 const uses = {
   openai: () => resolveModel("openai:gpt-4.1-mini", { env: { OPENAI_API_KEY: "sk-test" } }),

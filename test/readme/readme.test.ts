@@ -27,9 +27,12 @@ describe("README", () => {
     expect(code!.split("\n").length).toBeLessThanOrEqual(32);
     // Run it with "twelve-agents" pointing at the sources, capturing what it logs.
     const file = join(root, "test/readme/.readme-example.test-tmp.ts");
-    const rewritten = code!
-      .replace('from "twelve-agents/testing"', `from ${JSON.stringify(join(root, "src/testing.ts"))}`)
-      .replace('from "twelve-agents"', `from ${JSON.stringify(join(root, "src/index.ts"))}`);
+    const entry = (sub: string | undefined) =>
+      join(root, sub ? `src/${sub === "testing" ? "testing" : `${sub}/index`}.ts` : "src/index.ts");
+    const rewritten = code!.replace(
+      /from "twelve-agents(?:\/(\w+))?"/g,
+      (_m, sub: string | undefined) => `from ${JSON.stringify(entry(sub))}`,
+    );
     const logs: unknown[][] = [];
     const lines = rewritten.split("\n");
     const imports = lines.filter((l) => l.startsWith("import "));

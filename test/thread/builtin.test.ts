@@ -22,11 +22,11 @@ import {
   resultType,
   resume,
   run,
-  scriptedModel,
   startedType,
   type Thread,
   TwelveError,
 } from "../../src/index.js";
+import { scriptedModel } from "../../src/testing.js";
 import { newThread, testAgent } from "../agent/fixtures.js";
 
 const strictMeta = z.strictObject(eventMetaShape);

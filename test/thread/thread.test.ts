@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import {
   appendEvents,
   createThread,
-  deterministicRuntime,
   fork,
   InvalidThreadError,
   makeEvent,
@@ -11,6 +10,7 @@ import {
   threadState,
   toMarkdown,
 } from "../../src/index.js";
+import { deterministicRuntime } from "../../src/testing.js";
 
 const rt = () => deterministicRuntime();
 

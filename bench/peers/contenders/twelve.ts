@@ -7,13 +7,13 @@ import {
   defineAgent,
   defineIntent,
   type Event,
-  type Model,
   parseThread,
   resume,
   run,
   type Thread,
   threadState,
 } from "../../../src/index.js";
+import type { Model } from "../../../src/model/index.js";
 import { type Contender, type RunOutcome, utf8Bytes } from "../contender.js";
 import type { Meter } from "../meter.js";
 import { TASK, WORKLOADS, type WorkloadName } from "../workload.js";
