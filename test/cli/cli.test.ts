@@ -127,7 +127,7 @@ describe("twelve run", () => {
     // Nothing was appended by any refused answer.
     const exported = JSON.parse(twelve(["threads", "export", id], { cwd: dir }).out);
     expect(exported.events.map((e: { type: string }) => e.type)).toEqual(["user_message", "divide"]);
-  });
+  }, 120_000); // about 20 CLI processes, one after another
 
   it("an approval repeated after the thread moved on is already answered, and never approves the next request", () => {
     const dir = workspace([{ intent: "divide", a: 5, b: 1 }]);
