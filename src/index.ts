@@ -50,7 +50,16 @@ export {
   stepSchema,
   type TimerOptions,
 } from "./intent/intent.js";
-export { type ParsedStep, ParseError, parseStep, parseToolCalls, type Repair } from "./intent/parse/index.js";
+export {
+  type LenientOptions,
+  type LenientResult,
+  type ParsedStep,
+  ParseError,
+  parseLenient,
+  parseStep,
+  parseToolCalls,
+  type Repair,
+} from "./intent/parse/index.js";
 export { renderIntentSchemas, stepJsonSchema, toolSpecs } from "./intent/schema-text.js";
 // Models: the interface, scripted/replay test doubles, resilience and one-string resolution.
 // Provider SDKs and node-llama-cpp load only when a model of theirs is resolved.
