@@ -1,12 +1,12 @@
 import { parse as parseYaml } from "yaml";
-import { z } from "zod";
+import type { z } from "zod";
 import type * as zc from "zod/v4/core";
 import type { AnyIntent } from "../intent.js";
-import { coerce, coerceContext, isPlainObject, validates } from "./coerce.js";
+import { type CoerceMode, coerce, coerceContext, isPlainObject, STEP_MODE, validates } from "./coerce.js";
 import type { Repair } from "./errors.js";
 import { MAX_ANSWER_LENGTH, MAX_NESTING, parseStep } from "./index.js";
+import { parseLenient } from "./lenient.js";
 import { matchLoose } from "./normalize.js";
-import { decodeJson } from "./syntax.js";
 
 type Schema = zc.$ZodType;
 type Def = zc.$ZodTypeDef & Record<string, unknown>;
@@ -406,22 +406,25 @@ function partialOf(text: string, schema: Schema): PartialResult<unknown> {
     const full = parseWhole(text.slice(scanned.start, scanned.end), schema);
     if (full.ok) return { value: full.value, incomplete: [], complete: true };
   }
-  return align(schema, scanned);
+  return align(schema, scanned, LENIENT);
 }
 
-/** The whole answer has arrived: the lenient parser's reading of it, when it is valid. */
+/** The whole answer has arrived: parseLenient's reading of it, when it is valid. */
 function parseWhole(json: string, schema: Schema): { ok: true; value: unknown } | { ok: false } {
-  const decoded = decodeJson(json);
-  if (!decoded.ok) return { ok: false };
-  const value = coerce(schema, decoded.value, null, coerceContext([]));
-  const result = z.safeParse(schema, value);
-  return result.success ? { ok: true, value: result.data } : { ok: false };
+  try {
+    return { ok: true, value: parseLenient(json, schema as unknown as z.ZodType).value };
+  } catch {
+    return { ok: false };
+  }
 }
+
+/** Partial values are aligned the way the whole will be: parseLenient's rules for values, parseStep's for steps. */
+const LENIENT: CoerceMode = { lenient: true, prose: true };
 
 /** The scanned value moved toward the schema, and every field that does not fit (yet) left out. */
-function align(schema: Schema, scanned: Scanned): PartialResult<unknown> {
+function align(schema: Schema, scanned: Scanned, mode: CoerceMode): PartialResult<unknown> {
   const repairs: Repair[] = [];
-  const coerced = coerce(schema, scanned.value, null, coerceContext(repairs));
+  const coerced = coerce(schema, scanned.value, null, coerceContext(repairs, mode));
   const open = scanned.open && follow(coerced, scanned.open, repairs);
   const kept = prune(schema, coerced, open, 0);
   if (kept === MISSING) return nothing();
@@ -678,13 +681,17 @@ function partialStep(text: string, intents: readonly AnyIntent[]): PartialStep {
     args = args[wrapper] as Record<string, unknown>;
     open = open?.[0] === wrapper ? open.slice(1) : undefined;
   }
-  const aligned = align(intent.schema as unknown as Schema, {
-    value: args,
-    closed: false,
-    start: scanned.start,
-    end: scanned.end,
-    ...(open && { open }),
-  });
+  const aligned = align(
+    intent.schema as unknown as Schema,
+    {
+      value: args,
+      closed: false,
+      start: scanned.start,
+      end: scanned.end,
+      ...(open && { open }),
+    },
+    STEP_MODE,
+  );
   const value = isPlainObject(aligned.value) ? aligned.value : {};
   return { intent: intent.name, value, incomplete: aligned.incomplete, complete: false };
 }
