@@ -60,6 +60,13 @@ export {
   parseToolCalls,
   type Repair,
 } from "./intent/parse/index.js";
+export {
+  type DeepPartial,
+  type PartialResult,
+  type PartialStep,
+  parsePartial,
+  parsePartialStep,
+} from "./intent/parse/partial.js";
 export { renderIntentSchemas, stepJsonSchema, toolSpecs } from "./intent/schema-text.js";
 // Models: the interface, scripted/replay test doubles, resilience and one-string resolution.
 // Provider SDKs and node-llama-cpp load only when a model of theirs is resolved.

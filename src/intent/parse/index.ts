@@ -11,6 +11,14 @@ export { extractionRepairs, MAX_ANSWER_LENGTH, MAX_NESTING } from "./answer.js";
 export type { ParsedStep, ParseFailure, Repair } from "./errors.js";
 export { formatIssues, ParseError } from "./errors.js";
 export { type LenientOptions, type LenientResult, parseLenient } from "./lenient.js";
+export {
+  type DeepPartial,
+  type PartialResult,
+  type PartialStep,
+  parsePartial,
+  parsePartialArguments,
+  parsePartialStep,
+} from "./partial.js";
 
 /**
  * Turns a model's answer into a validated step `{intent, ...args}`, leniently:
