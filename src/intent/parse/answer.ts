@@ -41,7 +41,7 @@ export interface Target<T> {
   /** Several top-level objects collected into one list (the schema is a list). */
   collect?: boolean;
   /** A schema-guided reading of a block that is not strict JSON (unquoted strings, code). */
-  guided?(text: string): Reading | undefined;
+  guided?(text: string, start: number): Reading | undefined;
   /** Last: the answer itself as a string (a scalar in prose); its failure reason. */
   asText?: { failure: ParseFailure | undefined };
 }
@@ -90,6 +90,12 @@ export function readAnswer<T>(raw: string, target: Target<T>, tried: string[]): 
   }
 
   const candidates = findCandidates(text);
+  // Candidates that start at the same brace share one guided reading.
+  const guidedReadings = new Map<number, Reading | undefined>();
+  const guidedAt = (start: number): Reading | undefined => {
+    if (!guidedReadings.has(start)) guidedReadings.set(start, target.guided?.(text, start));
+    return guidedReadings.get(start);
+  };
   let collected = false;
   if (target.collect) {
     const list = collectObjects(text, candidates);
@@ -110,14 +116,17 @@ export function readAnswer<T>(raw: string, target: Target<T>, tried: string[]): 
     const around = [...input.repairs, ...extractionRepairs(text, candidate, candidates)];
     const decoded = decodeJson(candidate.text, candidate.missing);
     const guided =
-      target.guided && !(decoded.ok && decoded.repairs.length === 0) ? target.guided(candidate.text) : undefined;
+      target.guided && !(decoded.ok && decoded.repairs.length === 0) ? guidedAt(candidate.start) : undefined;
     if (!decoded.ok && !guided) {
       tried.push(`${where(candidate)}: unreadable JSON (${decoded.error})`);
       best = pick(best, { reason: "invalid_json", detail: `the JSON could not be read: ${decoded.error}` });
       continue;
     }
     // Two readings of a broken block (syntax repair, schema-guided): the one that aligns with fewer repairs.
+    // On equal cost the schema-guided reading wins over jsonrepair's guess.
+    const guessed = decoded.ok && decoded.repairs.some((r) => r.kind === "json_repaired");
     const done = bestOf(
+      guessed,
       [
         decoded.ok
           ? { label: where(candidate), value: decoded.value, repairs: [...around, ...decoded.repairs] }
@@ -160,13 +169,13 @@ export function readAnswer<T>(raw: string, target: Target<T>, tried: string[]): 
 
   if (target.asText) {
     const plain = unfence(raw);
-    const before = tried.length;
+    const earlier = best;
     const done = attempt("the answer as text", plain.text, plain.repairs);
     if (done !== undefined) return done;
     const failure = target.asText.failure;
-    if (failure !== undefined && best && tried.length > before && best.reason !== "ambiguous") {
-      // The text reading is the last resort: for an object or list schema, say no JSON was found.
-      best = pick(best, { reason: failure, detail: "the answer contains no JSON value" });
+    if (failure !== undefined && earlier === undefined && best?.reason !== "ambiguous") {
+      // Only the text reading was tried, for an object or list schema: say no JSON was found.
+      best = { reason: failure, detail: "the answer contains no JSON value" };
     }
   }
   if (candidates.length === 0) tried.push("no JSON object found in the answer");
@@ -174,6 +183,7 @@ export function readAnswer<T>(raw: string, target: Target<T>, tried: string[]): 
 }
 
 function bestOf<T>(
+  preferLast: boolean,
   readings: ({ label: string; value: unknown; repairs: Repair[] } | undefined)[],
   target: Target<T>,
   tried: string[],
@@ -189,7 +199,8 @@ function bestOf<T>(
       continue;
     }
     const cost = reading.repairs.length;
-    if (!chosen || cost < chosen.cost) chosen = { result: aligned.result, cost };
+    if (!chosen || cost < chosen.cost || (preferLast && cost === chosen.cost))
+      chosen = { result: aligned.result, cost };
   }
   return chosen?.result;
 }
@@ -204,7 +215,10 @@ function strictJson(text: string): { ok: true; value: unknown } | { ok: false } 
     c === 123 || c === 91 || c === 34 || c === 45 || (c >= 48 && c <= 57) || c === 116 || c === 102 || c === 110;
   if (!could) return { ok: false };
   try {
-    return { ok: true, value: JSON.parse(trimmed) };
+    const value: unknown = JSON.parse(trimmed);
+    // An integer JSON cannot hold exactly is not read as a rounded number.
+    if (typeof value === "number" && !Number.isSafeInteger(value) && /^-?\d+$/.test(trimmed)) return { ok: false };
+    return { ok: true, value };
   } catch {
     return { ok: false };
   }

@@ -61,7 +61,7 @@ function lenientTarget(schema: z.ZodType, raw: string, options: LenientOptions):
     yaml: (text) => looksLikeYaml(text, schema, base),
     anyJson: true,
     collect: base === "array",
-    guided: (text) => guidedReading(text, schema),
+    guided: (text, start) => guidedReading(text, start, schema as unknown as zc.$ZodType),
     asText: { failure: structured && !oneRequiredField(schema) ? "no_json" : undefined },
   };
 }
