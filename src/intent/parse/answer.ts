@@ -216,8 +216,10 @@ function strictJson(text: string): { ok: true; value: unknown } | { ok: false } 
   if (!could) return { ok: false };
   try {
     const value: unknown = JSON.parse(trimmed);
-    // An integer JSON cannot hold exactly is not read as a rounded number.
-    if (typeof value === "number" && !Number.isSafeInteger(value) && /^-?\d+$/.test(trimmed)) return { ok: false };
+    // An integer whose digits a double cannot keep (it would print back differently) is not rounded.
+    if (typeof value === "number" && /^-?\d{16,}$/.test(trimmed) && String(value) !== trimmed) {
+      return { ok: false };
+    }
     return { ok: true, value };
   } catch {
     return { ok: false };
