@@ -20,6 +20,7 @@ import {
   yesAnswers,
 } from "../answers.js";
 import { EXIT, explainError, isPromptExit } from "../errors.js";
+import { liveLine } from "../live.js";
 import { loadAgentModule } from "../load-agent.js";
 import { printer } from "../print.js";
 import { openCliStore, storeName } from "../store.js";
@@ -48,6 +49,10 @@ export interface CliIO {
   env: NodeJS.ProcessEnv;
   interactive: boolean;
   color: boolean;
+  /** Standard output is a terminal: a step's arguments are shown filling in on one rewritten line. */
+  live?: boolean;
+  /** The terminal's width now, for the live line. Default 80. */
+  columns?: () => number | undefined;
 }
 
 /** Exit codes: 0 done, 1 the thread failed, 2 bad input, 3 paused awaiting an answer (all of them: ../errors.ts). */
@@ -173,7 +178,15 @@ async function runWithStore(
   store: ThreadStore,
   model: Model,
 ): Promise<number> {
-  const out = printer(io.stdout, io.color);
+  // On a terminal, the live line is erased before anything else is written (piped output never has one).
+  const live = io.live ? liveLine(io.stdout, io.columns ?? (() => undefined), io.color) : undefined;
+  const write = live
+    ? (text: string) => {
+        live.clear();
+        io.stdout(text);
+      }
+    : io.stdout;
+  const out = printer(write, io.color);
   const by = cliUser(io.env);
   let announced = options.thread !== undefined || options.request !== undefined;
   const rt = createRuntime({
@@ -182,6 +195,7 @@ async function runWithStore(
     model,
     leaseTtlMs: leaseTtl(io.env),
     ...(io.signal && { signal: io.signal }),
+    ...(live && { onPartial: live.partial }),
     onEvent: (e, thread) => {
       // A new thread's id comes first, so a kill at any later moment leaves it on screen.
       if (!announced) out.line(`thread ${thread.id}`);
@@ -211,6 +225,25 @@ async function runWithStore(
     }
   }
 
+  try {
+    return await runThread(rt, agent, message, options, io, out, by, hint, threadId);
+  } finally {
+    // A run that stops mid-stream (an error, Ctrl-C) leaves no half-written line behind.
+    live?.clear();
+  }
+}
+
+async function runThread(
+  rt: ReturnType<typeof createRuntime>,
+  agent: Agent,
+  message: string | undefined,
+  options: RunCommandOptions,
+  io: CliIO,
+  out: ReturnType<typeof printer>,
+  by: By,
+  hint: { agentPath: string; model?: string; store?: string },
+  threadId: string | undefined,
+): Promise<number> {
   let current: RuntimeResult;
   if (options.request) {
     const request = await rt.request(options.request);
