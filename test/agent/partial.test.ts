@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
@@ -161,6 +162,58 @@ describe("onPartial in the agent loop", () => {
     expect(result.state.status).toBe("done");
     expect(partials.some((p) => p.intent === "note" && p.complete)).toBe(true);
     expect(partials.some((p) => p.intent === "done_for_now" && p.complete)).toBe(true);
+  });
+});
+
+describe("onPartial over any chunking (property)", () => {
+  const notes = fc.record({
+    title: fc.string({ maxLength: 30 }),
+    body: fc.string({ unit: "grapheme", maxLength: 30 }),
+    stars: fc.option(fc.integer({ min: -1000, max: 1000 }), { nil: undefined }),
+  });
+  /** `text` cut at the given points (sorted, deduplicated, inside the text). */
+  const cut = (text: string, points: number[]) => {
+    const at = [...new Set(points.map((p) => p % (text.length + 1)))].sort((a, b) => a - b);
+    return [...at, text.length].map((end, i) => text.slice(i === 0 ? 0 : at[i - 1], end));
+  };
+
+  it("tools and prompt modes: finished fields never change, open strings grow, the last partial is the step", async () => {
+    await fc.assert(
+      fc.asyncProperty(notes, fc.array(fc.nat(), { maxLength: 12 }), fc.boolean(), async (args, points, tools) => {
+        const clean = JSON.parse(JSON.stringify(args)) as Record<string, unknown>;
+        const text = JSON.stringify(tools ? clean : { intent: "note", ...clean });
+        const pieces = cut(text, points);
+        const model = scriptedModel([
+          (request: GenerateRequest) => {
+            for (const piece of pieces) {
+              if (tools) request.onToolArguments?.("call_1", "note", piece);
+              else request.onText?.(piece);
+            }
+            return tools ? { toolCalls: [{ id: "call_1", name: "note", arguments: text }] } : text;
+          },
+        ]);
+        const { partials, after } = await oneStep(model, tools ? "tools" : "prompt");
+        const step = after.events.find((e) => e.meta?.kind === "step");
+        const finished = new Map<string, unknown>();
+        for (const partial of partials) {
+          expect(partial.intent).toBe("note");
+          for (const [key, value] of Object.entries(partial.value)) {
+            if (partial.incomplete.includes(`/${key}`)) {
+              expect(String(clean[key]).startsWith(String(value))).toBe(true);
+            } else {
+              expect(value).toEqual(clean[key]);
+              if (finished.has(key)) expect(finished.get(key)).toEqual(value);
+              finished.set(key, value);
+            }
+          }
+          // A field once finished is in every later partial.
+          for (const key of finished.keys()) expect(Object.hasOwn(partial.value, key)).toBe(true);
+        }
+        expect(step?.data).toEqual({ intent: "note", ...clean });
+        expect(partials.at(-1)).toEqual({ intent: "note", value: clean, incomplete: [], complete: true });
+      }),
+      { numRuns: 80 },
+    );
   });
 });
 
