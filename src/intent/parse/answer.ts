@@ -2,7 +2,7 @@ import { parse as parseYaml } from "yaml";
 import { isPlainObject } from "./coerce.js";
 import { type ParseError, type ParseFailure, type Repair, shorten } from "./errors.js";
 import { type Candidate, findCandidates, findFences } from "./extract.js";
-import { decodeJson } from "./syntax.js";
+import { type Decoded, decodeJson } from "./syntax.js";
 
 /** Answers longer than this are rejected outright (documented limit). */
 export const MAX_ANSWER_LENGTH = 1_048_576;
@@ -114,19 +114,32 @@ export function readAnswer<T>(raw: string, target: Target<T>, tried: string[]): 
       continue;
     }
     const around = [...input.repairs, ...extractionRepairs(text, candidate, candidates)];
-    const decoded = decodeJson(candidate.text, candidate.missing);
-    const guided =
-      target.guided && !(decoded.ok && decoded.repairs.length === 0) ? guidedAt(candidate.start) : undefined;
+    let decoded: Decoded;
+    let guided: Reading | undefined;
+    if (!target.guided) {
+      decoded = decodeJson(candidate.text, candidate.missing);
+    } else {
+      // parseLenient: the pre-pass first; what it cannot fix is read by the schema before
+      // jsonrepair guesses (jsonrepair is also superlinear on long unquoted multi-line text).
+      decoded = decodeJson(candidate.text, candidate.missing, false);
+      if (!(decoded.ok && decoded.repairs.length === 0)) guided = guidedAt(candidate.start);
+      if (!decoded.ok) {
+        if (guided) {
+          const label = `${where(candidate)} read by the schema`;
+          const done = attempt(label, guided.value, [...around, ...guided.repairs]);
+          if (done !== undefined) return done;
+          guided = undefined;
+        }
+        decoded = decodeJson(candidate.text, candidate.missing);
+      }
+    }
     if (!decoded.ok && !guided) {
       tried.push(`${where(candidate)}: unreadable JSON (${decoded.error})`);
       best = pick(best, { reason: "invalid_json", detail: `the JSON could not be read: ${decoded.error}` });
       continue;
     }
-    // Two readings of a broken block (syntax repair, schema-guided): the one that aligns with fewer repairs.
-    // On equal cost the schema-guided reading wins over jsonrepair's guess.
-    const guessed = decoded.ok && decoded.repairs.some((r) => r.kind === "json_repaired");
+    // Two readings of a slightly broken block (pre-pass, schema-guided): the one that aligns with fewer repairs.
     const done = bestOf(
-      guessed,
       [
         decoded.ok
           ? { label: where(candidate), value: decoded.value, repairs: [...around, ...decoded.repairs] }
@@ -183,7 +196,6 @@ export function readAnswer<T>(raw: string, target: Target<T>, tried: string[]): 
 }
 
 function bestOf<T>(
-  preferLast: boolean,
   readings: ({ label: string; value: unknown; repairs: Repair[] } | undefined)[],
   target: Target<T>,
   tried: string[],
@@ -199,8 +211,7 @@ function bestOf<T>(
       continue;
     }
     const cost = reading.repairs.length;
-    if (!chosen || cost < chosen.cost || (preferLast && cost === chosen.cost))
-      chosen = { result: aligned.result, cost };
+    if (!chosen || cost < chosen.cost) chosen = { result: aligned.result, cost };
   }
   return chosen?.result;
 }
