@@ -73,7 +73,9 @@ export function readNumber(input: string): NumberReading {
   if (!first) return undefined;
   const leads = LEADING.test(text);
   if (Number.isNaN(first.value) && (leads || tokens.length === 1)) {
-    return { ok: false, ambiguous: [first.text], detail: problems[0] ?? `"${first.text}" is not a number` };
+    const detail = problems[0] ?? `"${first.text}" is not a number`;
+    // Only a lone `1,234` reads two ways; `1,23,456` is simply not a number here.
+    return detail.includes(" could be ") ? { ok: false, ambiguous: [first.text], detail } : { ok: false, detail };
   }
   if (leads) return { ok: true, value: first.value };
   const values = [...new Set(tokens.filter((t) => !Number.isNaN(t.value)).map((t) => t.value))];
