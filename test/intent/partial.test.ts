@@ -211,6 +211,15 @@ describe("parsePartialStep", () => {
     });
   });
 
+  it("reads a tool-call-shaped answer: {name, arguments}", () => {
+    expect(parsePartialStep('{"name": "note", "arguments": {"text": "hel', [add, note])).toEqual({
+      intent: "note",
+      value: { text: "hel" },
+      incomplete: ["/text"],
+      complete: false,
+    });
+  });
+
   it("an unknown intent gives nothing", () => {
     expect(parsePartialStep('{"intent": "launch", "x": 1', [add, note])).toEqual({
       value: {},

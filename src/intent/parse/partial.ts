@@ -636,6 +636,7 @@ function acceptsAnyString(schema: Schema, depth: number): boolean {
 // ---------------------------------------------------------------- steps
 
 const ARGUMENT_KEYS = ["arguments", "args", "parameters", "params", "input"];
+const NAME_KEYS = ["name", "tool", "tool_name", "function"];
 
 function partialStep(text: string, intents: readonly AnyIntent[]): PartialStep {
   const empty: PartialStep = { value: {}, incomplete: [], complete: false };
@@ -662,7 +663,10 @@ function partialStep(text: string, intents: readonly AnyIntent[]): PartialStep {
     }
   }
   if (!isPlainObject(root)) return empty;
-  const intentKey = findKey(root, "intent");
+  // The intent's key: `intent`, or a tool-call-like `name` (`{"name": …, "arguments": {…}}`).
+  const intentKey =
+    findKey(root, "intent") ??
+    NAME_KEYS.find((k) => typeof root[k] === "string" && ARGUMENT_KEYS.some((a) => Object.hasOwn(root, a)));
   let intent: AnyIntent | undefined;
   if (intentKey !== undefined) {
     const name = root[intentKey];
