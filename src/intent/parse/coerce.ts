@@ -44,6 +44,8 @@ export interface CoerceContext {
   mode: CoerceMode;
   /** Set when a value reads two ways (two enum values named, `1,234`, a union tie): the answer is rejected. */
   ambiguity?: { path: string; detail: string };
+  /** The value being wrapped in lists right now, and how many deep (see MAX_WRAPS). */
+  wrapping?: { value: unknown; count: number };
 }
 
 /**
@@ -299,12 +301,26 @@ function parseEmbedded(value: unknown, opener: string, path: Path, ctx: CoerceCo
   return decoded.value;
 }
 
+/**
+ * How many lists one value may be wrapped in, one inside the other
+ * (`"a"` → `[["a"]]`). Without a cap a recursive schema (`type T = T[] | …`)
+ * would wrap the same value until the budget ran out, starving the members
+ * that fit.
+ */
+const MAX_WRAPS = 2;
+
 function toArray(element: Schema, input: unknown, path: Path, ctx: CoerceContext): unknown {
-  let value = parseEmbedded(input, "[", path, ctx);
+  const value = parseEmbedded(input, "[", path, ctx);
   if (value === undefined || value === null) return value;
   if (!Array.isArray(value)) {
+    const chain = ctx.wrapping?.value === value ? ctx.wrapping.count + 1 : 1;
+    if (chain > MAX_WRAPS) return value;
     repair(ctx, "wrapped_in_array", path, value, [value]);
-    value = [value];
+    const outer = ctx.wrapping;
+    ctx.wrapping = { value, count: chain };
+    const next = coerce(element, value, at(path, 0), ctx);
+    ctx.wrapping = outer;
+    return [next];
   }
   const items = value as unknown[];
   let out: unknown[] | undefined;
@@ -530,6 +546,7 @@ function tryMembers(options: Schema[], value: unknown, path: Path, ctx: CoerceCo
       return out;
     }
     const trial: CoerceContext = { repairs: [], depth: ctx.depth, budget: ctx.budget, mode: ctx.mode };
+    if (ctx.wrapping) trial.wrapping = ctx.wrapping;
     const candidate = coerce(option, value, path, trial);
     if (trial.ambiguity) {
       out.ambiguity ??= trial.ambiguity;

@@ -23,6 +23,10 @@ const json: z.ZodType<Json> = z.lazy(() =>
   z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(json), z.record(z.string(), json)]),
 );
 
+/** A list of outlines or one item: a recursive union whose list member could wrap a value forever. */
+type Outline = Outline[] | { text: string };
+const outline: z.ZodType<Outline> = z.lazy(() => z.union([z.array(outline), z.object({ text: z.string() })]));
+
 /** A `$ref` cycle from a JSON Schema. */
 const tree = z.fromJSONSchema({
   $ref: "#/$defs/node",
@@ -90,6 +94,7 @@ export const lenientSchemas: Record<string, z.ZodType> = {
   price: z.object({ item: z.string(), price: z.number(), discount: z.number().optional() }),
   settings: z.object({ enabled: z.boolean(), verbose: z.boolean().default(false) }),
   json,
+  outline,
   tree,
   invoice,
   size,
