@@ -20,7 +20,7 @@ import {
   yesAnswers,
 } from "../answers.js";
 import { EXIT, explainError, isPromptExit } from "../errors.js";
-import { liveLine } from "../live.js";
+import { type LiveLine, liveLine } from "../live.js";
 import { loadAgentModule } from "../load-agent.js";
 import { printer } from "../print.js";
 import { openCliStore, storeName } from "../store.js";
@@ -138,13 +138,16 @@ export async function runCommand(
   const model = await pickModel(options.model, moduleModel, io);
   const spec = options.store ?? io.env.TWELVE_STORE;
   const store = await openCliStore(spec, io.cwd);
+  const live = io.live ? liveLine(io.stdout, io.columns ?? (() => undefined), io.color) : undefined;
   try {
-    return await runWithStore(agent, agentPath, message, options, io, store, model);
+    return await runWithStore(agent, agentPath, message, options, io, store, model, live);
   } catch (error) {
     // A store that turns out read-only (or locked, or full) at the first write: say which store.
     const explained = explainError(error, storeName(spec, io.cwd));
     throw explained && explained.code !== "interrupted" && !io.signal?.aborted ? explained : error;
   } finally {
+    // A run that stops mid-stream (an error, Ctrl-C) leaves no half-written line behind.
+    live?.clear();
     await store.close().catch(() => {});
   }
 }
@@ -177,9 +180,9 @@ async function runWithStore(
   io: CliIO,
   store: ThreadStore,
   model: Model,
+  live: LiveLine | undefined,
 ): Promise<number> {
   // On a terminal, the live line is erased before anything else is written (piped output never has one).
-  const live = io.live ? liveLine(io.stdout, io.columns ?? (() => undefined), io.color) : undefined;
   const write = live
     ? (text: string) => {
         live.clear();
@@ -225,25 +228,6 @@ async function runWithStore(
     }
   }
 
-  try {
-    return await runThread(rt, agent, message, options, io, out, by, hint, threadId);
-  } finally {
-    // A run that stops mid-stream (an error, Ctrl-C) leaves no half-written line behind.
-    live?.clear();
-  }
-}
-
-async function runThread(
-  rt: ReturnType<typeof createRuntime>,
-  agent: Agent,
-  message: string | undefined,
-  options: RunCommandOptions,
-  io: CliIO,
-  out: ReturnType<typeof printer>,
-  by: By,
-  hint: { agentPath: string; model?: string; store?: string },
-  threadId: string | undefined,
-): Promise<number> {
   let current: RuntimeResult;
   if (options.request) {
     const request = await rt.request(options.request);
