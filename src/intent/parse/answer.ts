@@ -161,6 +161,18 @@ export function readAnswer<T>(raw: string, target: Target<T>, tried: string[]): 
     if (done !== undefined) return done;
   }
 
+  if (target.collect) {
+    // A list in prose (`The tags are ["a", "b"].`): the scan above finds only `[{`.
+    for (const span of listSpans(text)) {
+      if (candidates.some((c) => c.start === span.start)) continue;
+      const decoded = decodeJson(text.slice(span.start, span.end));
+      if (!decoded.ok) continue;
+      const repairs = [...input.repairs, ...extractionRepairs(text, span, []), ...decoded.repairs];
+      const done = attempt(`list at ${span.start}-${span.end}`, decoded.value, repairs);
+      if (done !== undefined) return done;
+    }
+  }
+
   if (target.anyJson) {
     for (const fence of findFences(text)) {
       const inner = text.slice(fence.contentStart, fence.contentEnd);
@@ -253,6 +265,35 @@ function collectObjects(text: string, candidates: readonly Candidate[]): unknown
     values.push(decoded.value);
   }
   return values;
+}
+
+/** Top-level `[…]` spans outside strings and objects, the last ones first (at most 8). */
+function listSpans(text: string): Candidate[] {
+  const spans: Candidate[] = [];
+  let depth = 0;
+  let start = -1;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+      continue;
+    }
+    if (c === 34 && depth > 0) inString = true;
+    else if (c === 91 || c === 123) {
+      if (depth === 0) start = c === 91 ? i : -1;
+      depth++;
+      if (depth > MAX_NESTING) return spans;
+    } else if ((c === 93 || c === 125) && depth > 0) {
+      depth--;
+      if (depth === 0 && start >= 0) {
+        spans.push({ text: text.slice(start, i + 1), start, end: i + 1 });
+        if (spans.length > 8) spans.shift();
+      }
+    }
+  }
+  return spans.reverse();
 }
 
 /** The answer without a fence around all of it (` ```\nother\n``` ` is `other`). */
