@@ -155,6 +155,35 @@ describe("parsePartial", () => {
     });
   });
 
+  it("a discriminated union follows the member its tag names, once the tag has arrived", () => {
+    const contact = z.discriminatedUnion("kind", [
+      z.object({ kind: z.literal("email"), address: z.string() }),
+      z.object({ kind: z.literal("phone"), number: z.string(), ext: z.number().optional() }),
+    ]);
+    expect(parsePartial('{"kind": "pho', contact).value).toEqual({});
+    expect(parsePartial('{"kind": "phone", "number": "+44 20', contact)).toEqual({
+      value: { kind: "phone", number: "+44 20" },
+      incomplete: ["/number"],
+      complete: false,
+    });
+    expect(parsePartial('{"kind": "phone", "number": "1", "ext": 12}', contact)).toEqual({
+      value: { kind: "phone", number: "1", ext: 12 },
+      incomplete: [],
+      complete: true,
+    });
+  });
+
+  it("a recursive schema (z.lazy) fills in at any depth", () => {
+    type Tree = { name: string; children: Tree[] };
+    const tree: z.ZodType<Tree> = z.lazy(() => z.object({ name: z.string(), children: z.array(tree) }));
+    const partial = parsePartial('{"name": "root", "children": [{"name": "a", "children": []}, {"name": "b', tree);
+    expect(partial).toEqual({
+      value: { name: "root", children: [{ name: "a", children: [] }, { name: "b" }] },
+      incomplete: ["/children/1/name"],
+      complete: false,
+    });
+  });
+
   it("a closed answer that is not valid yet is not complete", () => {
     const partial = parsePartial('{"title": "x"}', ticket);
     expect(partial).toEqual({ value: { title: "x" }, incomplete: [], complete: false });
