@@ -102,7 +102,12 @@ function coerceInner(schema: Schema, value: unknown, path: Path, ctx: CoerceCont
     case "prefault":
       return value === undefined ? value : coerce(def.innerType as Schema, value, path, ctx);
     case "nullable":
-      return value === null ? value : coerce(def.innerType as Schema, value, path, ctx);
+      if (value === null) return value;
+      if (ctx.mode.prose && isNullWord(value) && !kindFits(def.innerType as Schema, "string")) {
+        repair(ctx, "null_from_text", path, value, null);
+        return null;
+      }
+      return coerce(def.innerType as Schema, value, path, ctx);
     case "readonly":
     case "catch":
     case "nonoptional":
@@ -113,14 +118,15 @@ function coerceInner(schema: Schema, value: unknown, path: Path, ctx: CoerceCont
     case "lazy":
       return coerce(lazyInner(schema), value, path, ctx);
     case "string":
-      return typeof value === "string" ? value : toStringValue(value, path, ctx);
+      if (typeof value === "string") return value;
+      return toStringValue(ctx.mode.lenient ? fromOnlyKey(value, path, ctx) : value, path, ctx);
     case "number":
-      return toNumberValue(value, path, ctx);
+      return toNumberValue(ctx.mode.lenient ? fromOnlyKey(value, path, ctx) : value, path, ctx);
     case "boolean":
-      return toBooleanValue(value, path, ctx);
+      return toBooleanValue(ctx.mode.lenient ? fromOnlyKey(value, path, ctx) : value, path, ctx);
     case "enum":
     case "literal":
-      return toMember(schema, value, path, ctx);
+      return toMember(schema, ctx.mode.lenient ? fromOnlyKey(value, path, ctx) : value, path, ctx);
     case "array":
       return toArray(def.element as Schema, value, path, ctx);
     case "tuple":
@@ -142,6 +148,26 @@ function coerceInner(schema: Schema, value: unknown, path: Path, ctx: CoerceCont
     default:
       return value;
   }
+}
+
+/** `{"answer": "Paris"}` where a scalar was asked: the one value inside (lenient mode). */
+function fromOnlyKey(value: unknown, path: Path, ctx: CoerceContext): unknown {
+  if (!isPlainObject(value)) return value;
+  const keys = Object.keys(value);
+  if (keys.length !== 1) return value;
+  const inner = value[keys[0] as string];
+  if (!isScalar(inner)) return value;
+  repair(ctx, "object_unwrapped", path, `{${keys[0]}}`, inner);
+  return inner;
+}
+
+const NULL_WORDS = new Set(["null", "none", "n/a", "na", "nil", "unknown", "-"]);
+
+/** `"N/A"`, `"none"`, `"null"` for a nullable number, boolean, object…: null. */
+function isNullWord(value: unknown): boolean {
+  return (
+    typeof value === "string" && value.length <= 12 && NULL_WORDS.has(value.trim().toLowerCase().replace(/\.$/, ""))
+  );
 }
 
 function repair(ctx: CoerceContext, kind: string, path: Path, from: unknown, to: unknown): void {

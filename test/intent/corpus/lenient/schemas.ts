@@ -106,6 +106,7 @@ export const lenientSchemas: Record<string, z.ZodType> = {
     bio: z.string().optional(),
     lang: z.string().default("en"),
   }),
+  reading: z.object({ value: z.number().nullable(), unit: z.string().nullable() }),
   contact: z.union([z.object({ email: z.string() }), z.object({ phone: z.string() })]),
   list_or_note: z.union([z.array(z.string()), z.object({ text: z.string() })]),
   version: z.union([z.literal(1), z.literal(2)]),
