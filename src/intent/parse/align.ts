@@ -111,16 +111,13 @@ class Reader {
     const keys = new Set(Object.keys(shape ?? {}).map(looseName));
     const loose = new Map(Object.keys(shape ?? {}).map((k) => [looseName(k), k]));
     for (let guard = 0; guard < 4096; guard++) {
-      this.space();
-      while (s[this.at] === ",") {
-        this.at++;
-        this.space();
-      }
+      const comma = this.commas();
       if (this.at >= s.length) return out; // truncated: what was read
       if (s[this.at] === "}") {
         this.at++;
         return out;
       }
+      if (guard > 0 && !comma) this.note("missing_comma", s.slice(this.at, this.at + 20));
       const key = this.key();
       if (key === undefined) {
         this.failed = true;
@@ -142,16 +139,13 @@ class Reader {
     this.at++; // [
     const out: unknown[] = [];
     for (let guard = 0; guard < 65_536; guard++) {
-      this.space();
-      while (s[this.at] === ",") {
-        this.at++;
-        this.space();
-      }
+      const comma = this.commas();
       if (this.at >= s.length) return out;
       if (s[this.at] === "]") {
         this.at++;
         return out;
       }
+      if (guard > 0 && !comma) this.note("missing_comma", s.slice(this.at, this.at + 20));
       const item = this.value(elementOf(schema, out.length), new Set(), depth + 1);
       if (this.failed) return undefined;
       out.push(item);
@@ -346,6 +340,19 @@ class Reader {
     return raw;
   }
 
+  /** Skips spaces and commas; whether there was a comma. */
+  commas(): boolean {
+    const s = this.s;
+    let comma = false;
+    this.space();
+    while (s[this.at] === ",") {
+      comma = true;
+      this.at++;
+      this.space();
+    }
+    return comma;
+  }
+
   space(): void {
     const s = this.s;
     while (this.at < s.length && /\s/.test(s[this.at] as string)) this.at++;
@@ -379,3 +386,51 @@ export function dedent(body: string): string {
     .join("\n")
     .trimEnd();
 }
+
+/**
+ * An object written as `key: value` lines, as models do in markdown:
+ * `**Name:** Ann Lee`, `- Age: 30`, `Email = a@b.c`. Only lines whose key
+ * is one of the schema's (loosely) count; other non-empty lines continue
+ * the previous value. Values stay text: the aligner converts them.
+ */
+export function keyValueLines(text: string, schema: zc.$ZodType): Reading | undefined {
+  const shape = shapeOf(schema);
+  if (!shape || text.length > MAX_LINES_TEXT) return undefined;
+  const loose = new Map(Object.keys(shape).map((k) => [looseName(k), k]));
+  const out: Record<string, string> = {};
+  let current: string | undefined;
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("```")) {
+      current = undefined;
+      continue;
+    }
+    if (line.length > 2000) return undefined;
+    const item = line.replace(/^(?:[-*+]|\d{1,3}[.)])\s+/, "");
+    const colon = item.search(/[:=]/);
+    const key =
+      colon > 0 && colon <= 60
+        ? loose.get(
+            looseName(
+              item
+                .slice(0, colon)
+                .replace(/[*_`#]/g, "")
+                .trim(),
+            ),
+          )
+        : undefined;
+    if (key !== undefined && !Object.hasOwn(out, key)) {
+      current = key;
+      out[key] = item
+        .slice(colon + 1)
+        .replace(/^[\s*_`]+|[\s*_`]+$/g, "")
+        .trim();
+    } else if (current !== undefined) {
+      out[current] = `${out[current]}\n${line}`;
+    }
+  }
+  if (Object.keys(out).length === 0) return undefined;
+  return { value: out, repairs: [{ kind: "key_value_lines", path: "", from: text.slice(0, 40) }] };
+}
+
+const MAX_LINES_TEXT = 20_000;

@@ -42,6 +42,8 @@ export interface Target<T> {
   collect?: boolean;
   /** A schema-guided reading of a block that is not strict JSON (unquoted strings, code). */
   guided?(text: string, start: number): Reading | undefined;
+  /** An object written as `key: value` lines (markdown, lists). */
+  lines?(text: string): Reading | undefined;
   /** Last: the answer itself as a string (a scalar in prose); its failure reason. */
   asText?: { failure: ParseFailure | undefined };
 }
@@ -189,6 +191,12 @@ export function readAnswer<T>(raw: string, target: Target<T>, tried: string[]): 
   const yaml = tryYaml(raw, target, tried);
   if (yaml) {
     const done = attempt("YAML", yaml.value, yaml.repairs);
+    if (done !== undefined) return done;
+  }
+
+  const lines = target.lines?.(raw);
+  if (lines) {
+    const done = attempt("key: value lines", lines.value, lines.repairs);
     if (done !== undefined) return done;
   }
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type * as zc from "zod/v4/core";
 import { renderSchema } from "../schema-text.js";
-import { guidedReading } from "./align.js";
+import { guidedReading, keyValueLines } from "./align.js";
 import { type Failure, readAnswer, type Target } from "./answer.js";
 import { type CoerceMode, coerce, coerceContext } from "./coerce.js";
 import { formatIssues, ParseError, type ParseFailure, type Repair, shorten } from "./errors.js";
@@ -62,6 +62,7 @@ function lenientTarget(schema: z.ZodType, raw: string, options: LenientOptions):
     anyJson: true,
     collect: base === "array",
     guided: (text, start) => guidedReading(text, start, schema as unknown as zc.$ZodType),
+    lines: base === "object" ? (text) => keyValueLines(text, schema as unknown as zc.$ZodType) : undefined,
     asText: { failure: structured && !oneRequiredField(schema) ? "no_json" : undefined },
   };
 }
