@@ -259,7 +259,7 @@ const worst: { label: string; text: string; intents?: AnyIntent[] }[] = [
   },
   { label: "1 MB nested arrays", text: `{"intent": "add", "a": ${"[".repeat(MB / 2)}1${"]".repeat(MB / 2)}, "b": 2}` },
 ];
-console.log("\n## Hostile answers (twelve vs twelve v1, interleaved; milliseconds, median of 9, alternating order)\n");
+console.log("\n## Hostile answers (twelve vs twelve v1, interleaved; milliseconds, median of 15, alternating order)\n");
 const hostileParsers = { twelve: parseStep, "twelve v1": parseStepV1 };
 console.log(
   table(
@@ -267,7 +267,7 @@ console.log(
     worst.map(({ label, text, intents: intentsFor = calculator }) => {
       const times: Record<string, number[]> = { twelve: [], "twelve v1": [] };
       const outcomes: Record<string, string> = {};
-      for (let i = 0; i < 9; i++) {
+      for (let i = 0; i < 15; i++) {
         // Alternate who goes first: garbage left by one 1 MB parse is collected during the next.
         const order = Object.entries(hostileParsers);
         for (const [name, parse] of i % 2 ? order.reverse() : order) {
