@@ -54,7 +54,23 @@ export {
   stepSchema,
   type TimerOptions,
 } from "./intent/intent.js";
-export { type ParsedStep, ParseError, parseStep, parseToolCalls, type Repair } from "./intent/parse/index.js";
+export {
+  type LenientOptions,
+  type LenientResult,
+  type ParsedStep,
+  ParseError,
+  parseLenient,
+  parseStep,
+  parseToolCalls,
+  type Repair,
+} from "./intent/parse/index.js";
+export {
+  type DeepPartial,
+  type PartialResult,
+  type PartialStep,
+  parsePartial,
+  parsePartialStep,
+} from "./intent/parse/partial.js";
 export { renderIntentSchemas, stepJsonSchema, toolSpecs } from "./intent/schema-text.js";
 export {
   approvalEvent,

@@ -12,16 +12,27 @@
  *    Target: median under 200 µs for the 300-byte step.
  * 3. Prompt tokens: the TypeScript-like rendering vs the JSON schema.
  * 4. Worst cases: 1 MB answers (must finish; time per parse).
+ *
+ * Every section also runs "twelve v1": the parser as it was before
+ * parseLenient, frozen in bench/baselines/parse-v1/, so old and new are
+ * compared in the same run. Section 5 scores parseLenient on the lenient
+ * corpus (test/intent/corpus/lenient/*.yaml, any zod schema) per category.
  */
 import { isDeepStrictEqual } from "node:util";
 import { encode } from "gpt-tokenizer";
 import { jsonrepair } from "jsonrepair";
+import type { z } from "zod";
 import { type AnyIntent, stepSchema } from "../../src/intent/intent.js";
-import { parseStep, parseToolCalls } from "../../src/intent/parse/index.js";
+import { parseLenient, parseStep, parseToolCalls } from "../../src/intent/parse/index.js";
 import { renderIntentSchemas, stepJsonSchema } from "../../src/intent/schema-text.js";
+import { loadLenientCorpus } from "../../test/intent/corpus/lenient/load.js";
 import { type CorpusCase, loadCorpus } from "../../test/intent/corpus/load.js";
 import { schemas } from "../../test/intent/corpus/schemas.js";
 import { deepInvalidTree, growIntent } from "../../test/intent/hostile.js";
+import { coerceContext as coerceContextV1, coerce as coerceV1 } from "../baselines/parse-v1/coerce.js";
+import { findCandidates as findCandidatesV1 } from "../baselines/parse-v1/extract.js";
+import { parseStep as parseStepV1, parseToolCalls as parseToolCallsV1 } from "../baselines/parse-v1/index.js";
+import { decodeJson as decodeJsonV1 } from "../baselines/parse-v1/syntax.js";
 
 type Parser = (c: Pick<CorpusCase, "input" | "tool_calls" | "intents">) => unknown;
 
@@ -57,10 +68,18 @@ function strictBaseline(decode: (text: string) => unknown): Parser {
 
 const parsers: Record<string, Parser> = {
   twelve: (c) => (c.tool_calls ? parseToolCalls(c.tool_calls, c.intents) : parseStep(c.input ?? "", c.intents)).value,
+  "twelve v1": (c) =>
+    (c.tool_calls ? parseToolCallsV1(c.tool_calls, c.intents) : parseStepV1(c.input ?? "", c.intents)).value,
   "JSON.parse + zod": strictBaseline((text) => JSON.parse(text)),
   "jsonrepair + zod": strictBaseline((text) => JSON.parse(jsonrepair(text))),
 };
 const names = Object.keys(parsers);
+/** Timed too: the general parser doing a step's job, on the agent's step union. */
+const latencyParsers: Record<string, Parser> = {
+  ...parsers,
+  "parseLenient (step union)": (c) => parseLenient(c.input ?? "", unionOf(c.intents)).value,
+};
+const latencyNames = Object.keys(latencyParsers);
 
 function attempt(parser: Parser, c: CorpusCase): { value?: unknown } {
   try {
@@ -174,13 +193,14 @@ console.log("Messy = reasoning + fence + trailing comma + enum case + numbers/bo
 const latencyRows: string[][] = [];
 for (const input of inputs) {
   const c = { input: input.text, intents: input.intents };
-  const samples: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  const samples: Record<string, number[]> = Object.fromEntries(latencyNames.map((n) => [n, []]));
   const okFor: Record<string, boolean> = {};
-  for (const name of names) okFor[name] = attempt(parsers[name] as Parser, c as CorpusCase).value !== undefined;
+  for (const name of latencyNames)
+    okFor[name] = attempt(latencyParsers[name] as Parser, c as CorpusCase).value !== undefined;
   const warmup = Math.floor(input.iterations / 10);
   for (let i = 0; i < warmup + input.iterations; i++) {
-    for (const name of names) {
-      const parser = parsers[name] as Parser;
+    for (const name of latencyNames) {
+      const parser = latencyParsers[name] as Parser;
       const start = process.hrtime.bigint();
       try {
         parser(c);
@@ -193,14 +213,14 @@ for (const input of inputs) {
   }
   latencyRows.push([
     `${input.label} (${Buffer.byteLength(input.text)} B)`,
-    ...names.map((name) => {
+    ...latencyNames.map((name) => {
       const sorted = (samples[name] as number[]).sort((a, b) => a - b);
       const mark = okFor[name] ? "" : " ✗";
       return `${quantile(sorted, 0.5).toFixed(1)} / ${quantile(sorted, 0.99).toFixed(1)}${mark}`;
     }),
   ]);
 }
-console.log(table(["input", ...names], latencyRows));
+console.log(table(["input", ...latencyNames], latencyRows));
 console.log("\n✗ = that parser does not produce the step for this input (time to fail shown).");
 
 // 3. Prompt tokens.
@@ -239,30 +259,115 @@ const worst: { label: string; text: string; intents?: AnyIntent[] }[] = [
   },
   { label: "1 MB nested arrays", text: `{"intent": "add", "a": ${"[".repeat(MB / 2)}1${"]".repeat(MB / 2)}, "b": 2}` },
 ];
-console.log("\n## Hostile answers (twelve only; milliseconds, median of 5)\n");
+console.log("\n## Hostile answers (twelve vs twelve v1, interleaved; milliseconds, median of 15, alternating order)\n");
+const hostileParsers = { twelve: parseStep, "twelve v1": parseStepV1 };
 console.log(
   table(
-    ["input", "ms", "outcome"],
+    ["input", "twelve ms", "twelve v1 ms", "v1 / twelve", "outcome"],
     worst.map(({ label, text, intents: intentsFor = calculator }) => {
-      const times: number[] = [];
-      let outcome = "";
-      for (let i = 0; i < 5; i++) {
-        const start = process.hrtime.bigint();
-        try {
-          parseStep(text, intentsFor);
-          outcome = "step";
-        } catch (error) {
-          outcome = `ParseError (${(error as { reason?: string }).reason})`;
+      const times: Record<string, number[]> = { twelve: [], "twelve v1": [] };
+      const outcomes: Record<string, string> = {};
+      for (let i = 0; i < 15; i++) {
+        // Alternate who goes first: garbage left by one 1 MB parse is collected during the next.
+        const order = Object.entries(hostileParsers);
+        for (const [name, parse] of i % 2 ? order.reverse() : order) {
+          const start = process.hrtime.bigint();
+          try {
+            parse(text, intentsFor);
+            outcomes[name] = "step";
+          } catch (error) {
+            outcomes[name] = `ParseError (${(error as { reason?: string }).reason})`;
+          }
+          (times[name] as number[]).push(Number(process.hrtime.bigint() - start) / 1e6);
         }
-        times.push(Number(process.hrtime.bigint() - start) / 1e6);
       }
+      const median = (name: string) =>
+        quantile(
+          (times[name] as number[]).sort((a, b) => a - b),
+          0.5,
+        );
+      const outcome =
+        outcomes.twelve === outcomes["twelve v1"]
+          ? outcomes.twelve
+          : `${outcomes.twelve} (v1: ${outcomes["twelve v1"]})`;
       return [
         label,
-        quantile(
-          times.sort((a, b) => a - b),
-          0.5,
-        ).toFixed(1),
-        outcome,
+        median("twelve").toFixed(1),
+        median("twelve v1").toFixed(1),
+        `${(median("twelve v1") / median("twelve")).toFixed(2)}×`,
+        outcome ?? "",
+      ];
+    }),
+  ),
+);
+
+// 5. The lenient corpus: any zod schema, per category.
+type Lenient = (input: string, schema: z.ZodType) => unknown;
+const lenientParsers: Record<string, Lenient> = {
+  parseLenient: (input, schema) => parseLenient(input, schema).value,
+  "twelve v1 stages by hand": (input, schema) => {
+    // What a user could compose from v1's stages: find blocks, repair syntax, coerce, zod.
+    const blocks = findCandidatesV1(input);
+    const values: unknown[] = blocks.length === 0 ? [input.trim()] : [];
+    for (const block of blocks) {
+      const decoded = decodeJsonV1(block.text, block.missing);
+      if (decoded.ok) values.push(decoded.value);
+    }
+    try {
+      values.unshift(JSON.parse(input));
+    } catch {
+      // not JSON as a whole
+    }
+    for (const value of values) {
+      const coerced = coerceV1(schema as never, value, null, coerceContextV1([]));
+      const result = schema.safeParse(coerced);
+      if (result.success) return result.data;
+    }
+    throw new Error("invalid");
+  },
+  "JSON.parse + zod": (input, schema) => schema.parse(JSON.parse(input)),
+  "jsonrepair + zod": (input, schema) => schema.parse(JSON.parse(jsonrepair(input))),
+};
+const lenientNames = Object.keys(lenientParsers);
+const lenientCorpus = loadLenientCorpus();
+const lenientCategories = [...new Set(lenientCorpus.map((c) => c.category))];
+const lenientScore: Record<string, Record<string, { ok: number; total: number }>> = {};
+const lenientBuckets = [...lenientCategories, "recoverable", "unrecoverable", "all"];
+for (const name of lenientNames) {
+  lenientScore[name] = Object.fromEntries(lenientBuckets.map((b) => [b, { ok: 0, total: 0 }]));
+}
+for (const c of lenientCorpus) {
+  for (const name of lenientNames) {
+    let value: unknown;
+    let failed = false;
+    try {
+      value = (lenientParsers[name] as Lenient)(c.input, c.schema);
+    } catch {
+      failed = true;
+    }
+    const ok = c.hasExpect ? !failed && isDeepStrictEqual(value, c.expect) : failed;
+    for (const bucket of [c.category, c.hasExpect ? "recoverable" : "unrecoverable", "all"]) {
+      const cell = lenientScore[name]?.[bucket] as { ok: number; total: number };
+      cell.total++;
+      if (ok) cell.ok++;
+    }
+  }
+}
+console.log(`\n## Lenient corpus: any zod schema (${lenientCorpus.length} cases)\n`);
+console.log(
+  "Recoverable: exactly the expected value comes out. Unrecoverable (ambiguous or invalid): the answer is rejected.\n",
+);
+console.log(
+  table(
+    ["cases", ...lenientNames],
+    lenientBuckets.map((bucket) => {
+      const total = lenientScore[lenientNames[0] as string]?.[bucket]?.total ?? 0;
+      return [
+        `${bucket} (${total})`,
+        ...lenientNames.map((n) => {
+          const cell = lenientScore[n]?.[bucket] as { ok: number; total: number };
+          return `${cell.ok} (${pct(cell.ok, cell.total)})`;
+        }),
       ];
     }),
   ),

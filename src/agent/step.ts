@@ -16,6 +16,7 @@ import {
   type NewEvent,
   renderPrompt,
 } from "./agent.js";
+import { type PartialStep, partialStream } from "./partial.js";
 
 /**
  * Persists a batch of appended events (a store's append with the expected
@@ -48,6 +49,14 @@ export interface StepOptions {
   output?: OutputMode;
   /** Text deltas of each model answer as they stream in (adapters that can stream call it). */
   onText?: (delta: string) => void;
+  /**
+   * The step as the model streams it: the intent once named, the arguments
+   * that have arrived, the JSON pointers of strings still being written.
+   * From the text stream in prompt and json modes, from native tool-call
+   * argument deltas in tools mode (adapters that stream them: docs/models.md).
+   * Called only when that changed; an exception it throws is ignored.
+   */
+  onPartial?: (partial: PartialStep) => void;
   /** Called for every appended event, in order (live display, tracing). */
   onEvent?: (event: Event, thread: Thread) => void;
   signal?: AbortSignal;
@@ -138,7 +147,7 @@ async function callModel(agent: Agent, thread: Thread, options: StepOptions, run
       messages,
       output: agent.outputFor(mode).spec,
       signal: options.signal,
-      ...(options.onText && { onText: options.onText }),
+      ...partialStream(agent.intents, options.onPartial, options.onText),
       thread,
     });
   } catch (error) {

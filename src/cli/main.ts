@@ -40,6 +40,8 @@ function io(): CliIO {
     // isatty, not process.stdin.isTTY: creating the stdin stream would set a shared pipe non-blocking.
     interactive: isatty(0) && isatty(1),
     color: isatty(1) && !process.env.NO_COLOR,
+    live: isatty(1) && process.env.TERM !== "dumb",
+    columns: () => process.stdout.columns,
   };
 }
 

@@ -55,6 +55,27 @@ function renderIntent(intent: AnyIntent): string {
   return head.join("\n");
 }
 
+/**
+ * Any zod schema as the same TypeScript-like shape (parseLenient's error
+ * message tells the model what to send). Recursive types are named below it.
+ * Empty when zod cannot express the schema as JSON Schema.
+ */
+export function renderSchema(schema: z.ZodType): string {
+  let json: JsonSchema;
+  try {
+    const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as JsonSchema;
+    json = rest;
+  } catch {
+    return "";
+  }
+  const defs = (json.$defs ?? {}) as Record<string, JsonSchema>;
+  const names = new Map(Object.keys(defs).map((key) => [key, defName(key)]));
+  const r = new Renderer(names);
+  const lines = [json.type === "object" ? r.object(json, 0) : r.type(json, 0)];
+  for (const [key, def] of Object.entries(defs)) lines.push(`type ${names.get(key)} = ${r.type(def, 0)};`);
+  return lines.join("\n");
+}
+
 /** zod names unnamed recursive schemas `__schema0`; `.meta({ id })` names are kept. */
 function defName(key: string): string {
   const clean = key.replace(/^_+/, "").replace(/[^A-Za-z0-9_$]/g, "_");

@@ -66,7 +66,7 @@ async function generateOnce(
   request: GenerateRequest,
   started: number,
 ): Promise<GenerateResult> {
-  if (request.onText) return await streamed(languageModel, callOptions, request, started);
+  if (request.onText || request.onToolArguments) return await streamed(languageModel, callOptions, request, started);
   const response = await languageModel.doGenerate(callOptions);
   const toolCalls: ToolCall[] = [];
   let text = "";
@@ -158,6 +158,8 @@ async function streamed(
     inputTokens: 0,
     outputTokens: 0,
   };
+  // Tool input streams as tool-input-start (id, toolName), then tool-input-delta pieces, then the whole tool-call.
+  const inputs = new Map<string, string>();
   const reader = stream.getReader();
   for (;;) {
     const { done, value: part } = await reader.read();
@@ -166,6 +168,11 @@ async function streamed(
       sawText = true;
       text += part.delta;
       request.onText?.(part.delta);
+    } else if (part.type === "tool-input-start") {
+      inputs.set(part.id, part.toolName);
+    } else if (part.type === "tool-input-delta") {
+      const name = inputs.get(part.id);
+      if (name !== undefined && part.delta) request.onToolArguments?.(part.id, name, part.delta);
     } else if (part.type === "tool-call") {
       toolCalls.push({ id: part.toolCallId, name: part.toolName, arguments: parseArguments(part.input) });
     } else if (part.type === "finish") {

@@ -4,6 +4,7 @@ import type {
   ContentBlockParam,
   MessageCreateParamsBase,
   MessageParam,
+  RawMessageStreamEvent,
 } from "@anthropic-ai/sdk/resources/messages/messages";
 import { TwelveError } from "../errors/index.js";
 import { ModelError, toModelError } from "./errors.js";
@@ -52,9 +53,10 @@ export function anthropicModel(options: AnthropicModelOptions): Model {
       const body = buildAnthropicRequest(options, request);
       try {
         let result: GenerateResult;
-        if (request.onText) {
+        if (request.onText || request.onToolArguments) {
           const stream = client.messages.stream(body, { signal: request.signal, maxRetries: 0 });
-          stream.on("text", (delta) => request.onText?.(delta));
+          if (request.onText) stream.on("text", (delta) => request.onText?.(delta));
+          if (request.onToolArguments) streamToolArguments(stream, request.onToolArguments);
           result = fromMessage(await stream.finalMessage(), id, started, true);
         } else {
           const message = (await client.messages.create(
@@ -72,6 +74,26 @@ export function anthropicModel(options: AnthropicModelOptions): Model {
       }
     },
   };
+}
+
+/**
+ * A tool_use block streams as `content_block_start` (its id and name) then
+ * `input_json_delta` events carrying `partial_json` pieces, keyed by the
+ * block's index.
+ */
+function streamToolArguments(
+  stream: { on(event: "streamEvent", listener: (event: RawMessageStreamEvent) => void): unknown },
+  onToolArguments: NonNullable<GenerateRequest["onToolArguments"]>,
+): void {
+  const blocks = new Map<number, { id: string; name: string }>();
+  stream.on("streamEvent", (event) => {
+    if (event.type === "content_block_start" && event.content_block.type === "tool_use") {
+      blocks.set(event.index, { id: event.content_block.id, name: event.content_block.name });
+    } else if (event.type === "content_block_delta" && event.delta.type === "input_json_delta") {
+      const block = blocks.get(event.index);
+      if (block && event.delta.partial_json) onToolArguments(block.id, block.name, event.delta.partial_json);
+    }
+  });
 }
 
 export function buildAnthropicRequest(

@@ -3,6 +3,7 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { TwelveError } from "../errors/index.js";
 import { ModelError } from "./errors.js";
+import { playBack } from "./stream.js";
 import type { GenerateRequest, GenerateResult, Message, Model, OutputSpec } from "./types.js";
 
 /**
@@ -193,7 +194,7 @@ export async function replayModel(cassettePath: string, options: ReplayOptions =
       const index = served.get(key) ?? 0;
       served.set(key, index + 1);
       const response = structuredClone(entries[Math.min(index, entries.length - 1)]!.response);
-      if (request.onText && response.text) request.onText(response.text);
+      playBack(request, response);
       return { ...response, latencyMs: 0 };
     },
   };

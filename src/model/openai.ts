@@ -56,16 +56,17 @@ export function openaiModel(options: OpenAIModelOptions): Model {
       const started = performance.now();
       const body = buildRequest(options, request);
       try {
-        const result = request.onText
-          ? await streamed(client, body, request, started)
-          : fromCompletion(
-              (await client.chat.completions.create(
-                { ...body, stream: false },
-                { signal: request.signal, maxRetries: 0 },
-              )) as ChatCompletion,
-              id,
-              started,
-            );
+        const result =
+          request.onText || request.onToolArguments
+            ? await streamed(client, body, request, started)
+            : fromCompletion(
+                (await client.chat.completions.create(
+                  { ...body, stream: false },
+                  { signal: request.signal, maxRetries: 0 },
+                )) as ChatCompletion,
+                id,
+                started,
+              );
         return unwrapJson(result, request);
       } catch (error) {
         throw toModelError(error, id, request.signal);
@@ -182,7 +183,7 @@ function fromCompletion(completion: ChatCompletion, id: string, started: number)
   return result;
 }
 
-/** Streams text deltas to onText and assembles tool calls from their argument fragments. */
+/** Streams text deltas to onText, argument fragments to onToolArguments, and assembles the tool calls. */
 async function streamed(
   client: OpenAI,
   body: Body,
@@ -211,11 +212,15 @@ async function streamed(
       text += delta.content;
       request.onText?.(delta.content);
     }
+    // Each tool call streams as fragments keyed by `index`: its id and name come first, then argument pieces.
     for (const part of delta.tool_calls ?? []) {
       const call = calls.get(part.index) ?? { id: "", name: "", args: "" };
       if (part.id) call.id = part.id;
       if (part.function?.name) call.name += part.function.name;
-      if (part.function?.arguments) call.args += part.function.arguments;
+      if (part.function?.arguments) {
+        call.args += part.function.arguments;
+        request.onToolArguments?.(call.id || `#${part.index}`, call.name, part.function.arguments);
+      }
       calls.set(part.index, call);
     }
   }

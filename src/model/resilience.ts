@@ -115,6 +115,8 @@ export function withResilience(model: Model, options: ResilienceOptions = {}): M
       const started = Date.now();
       for (let attempt = 1; ; attempt++) {
         try {
+          // What a failed attempt streamed is void: the next attempt streams a new answer.
+          if (attempt > 1) request.onStreamReset?.();
           if (limiter) await limiter.acquire(request.signal);
           const result = await attemptWithTimeout(model, request, timeoutMs);
           return { ...result, latencyMs: result.latencyMs ?? Date.now() - started };
@@ -178,6 +180,7 @@ export function withFallback(models: readonly Model[], options: FallbackOptions 
       const failures: TwelveError[] = [];
       for (const [index, model] of models.entries()) {
         try {
+          if (index > 0) request.onStreamReset?.();
           const result = await model.generate(request);
           return { ...result, model: model.id };
         } catch (error) {

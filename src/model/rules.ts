@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { TwelveError } from "../errors/index.js";
 import type { Event } from "../thread/event.js";
 import { sleep } from "./resilience.js";
+import { playBack } from "./stream.js";
 import type { GenerateRequest, GenerateResult, Model, ModelThreadView } from "./types.js";
 
 /**
@@ -124,8 +125,13 @@ function create(rules: readonly Rule[], latencyMs: number, id: string): Model {
       }
       const answer = fill(rules[index]!.answer, facts, index, id) as RuleAnswer;
       const raw = { rule: index };
-      if (typeof answer === "string") return { text: answer, usage: { inputTokens: 0, outputTokens: 0 }, raw };
-      if ("intent" in answer) return { text: JSON.stringify(answer), usage: { inputTokens: 0, outputTokens: 0 }, raw };
+      if (typeof answer === "string" || "intent" in answer) {
+        const text = typeof answer === "string" ? answer : JSON.stringify(answer);
+        const result: GenerateResult = { text, usage: { inputTokens: 0, outputTokens: 0 }, raw };
+        // Streamed in pieces when asked to, so a live display has something to show.
+        playBack(request, result);
+        return result;
+      }
       throw new TwelveError(answer.code ?? "model_error", answer.error, { model: id, rule: index });
     },
   };

@@ -1,4 +1,5 @@
 import { TwelveError } from "../errors/index.js";
+import { playBack } from "./stream.js";
 import type { GenerateRequest, GenerateResult, Model } from "./types.js";
 
 /**
@@ -8,6 +9,9 @@ import type { GenerateRequest, GenerateResult, Model } from "./types.js";
  * - `{ text }`, `{ toolCalls }` or a full GenerateResult: returned as given;
  * - an Error, or `{ error: "message" }`: thrown, like a failing provider call;
  * - a function: called with the request, its answer used as above.
+ *
+ * Given `onText` / `onToolArguments`, an answer other than a function is
+ * streamed through them in a few pieces before it is returned.
  */
 export type ScriptedAnswer =
   | string
@@ -57,7 +61,10 @@ export function scriptedModel(answers: readonly ScriptedAnswer[], options: { id?
         );
       }
       used++;
-      return toResult(next, request);
+      const result = await toResult(next, request);
+      // A function answer streams for itself if it wants to; the others are played back in pieces.
+      if (typeof next !== "function") playBack(request, result);
+      return result;
     },
   };
   return model;

@@ -49,6 +49,21 @@ export interface GenerateRequest {
   /** Called with text deltas when the adapter can stream. */
   onText?: (delta: string) => void;
   /**
+   * Called with each fragment of a native tool call's arguments (a piece of
+   * its JSON text) as it streams, in `tools` mode. `callId` and `name` are
+   * the call's; fragments of one call concatenate to its arguments. Adapters
+   * that stream tool calls call it (openai, anthropic, ai-sdk; the scripted,
+   * rules and replay test models too); wrappers pass it through unchanged.
+   * Setting it makes a streaming adapter stream, as `onText` does.
+   */
+  onToolArguments?: (callId: string, name: string, delta: string) => void;
+  /**
+   * Called when a wrapper starts over after deltas may already have been
+   * delivered (withResilience's retry, withFallback's next model): what was
+   * streamed so far is void, the deltas that follow start a new answer.
+   */
+  onStreamReset?: () => void;
+  /**
    * A read-only view of the thread the messages were rendered from, set by
    * the agent loop. Hosted adapters ignore it; wrappers pass it through
    * unchanged; record / replay neither store it nor match on it. Test models

@@ -32,6 +32,7 @@ export interface RuntimeOptions extends RunnerLeaseOptions {
   answerWaitMs?: number;
   onEvent?: StepOptions["onEvent"];
   onText?: StepOptions["onText"];
+  onPartial?: StepOptions["onPartial"];
 }
 
 /** What every runtime call returns: the thread as stored, its state, and the request it waits on now. */
@@ -128,6 +129,7 @@ export function createRuntime(options: RuntimeOptions): AgentRuntime {
       ...(options.maxSteps && { maxSteps: options.maxSteps }),
       ...(options.onEvent && { onEvent: options.onEvent }),
       ...(options.onText && { onText: options.onText }),
+      ...(options.onPartial && { onPartial: options.onPartial }),
     });
   const loadAgentThread = async (threadId: string): Promise<{ agent: Agent; thread: Thread }> => {
     const thread = await store.load(threadId);

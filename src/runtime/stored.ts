@@ -30,6 +30,7 @@ function runtimeFor(
     ...(options.maxSteps && { maxSteps: options.maxSteps }),
     ...(options.onEvent && { onEvent: options.onEvent }),
     ...(options.onText && { onText: options.onText }),
+    ...(options.onPartial && { onPartial: options.onPartial }),
   });
 }
 

@@ -108,6 +108,35 @@ describe("aiSdkModel bridges AI SDK v5 language models", () => {
     expect(result.usage).toEqual({ inputTokens: 11, outputTokens: 5 });
   });
 
+  it("streams tool-input-delta pieces to onToolArguments (tools mode, without onText)", async () => {
+    const mock = new MockLanguageModelV2({
+      doStream: {
+        stream: simulateReadableStream({
+          chunks: [
+            { type: "stream-start", warnings: [] },
+            { type: "tool-input-start", id: "t3", toolName: "divide" },
+            { type: "tool-input-delta", id: "t3", delta: '{"a":1' },
+            { type: "tool-input-delta", id: "t3", delta: '2,"b":4}' },
+            { type: "tool-input-end", id: "t3" },
+            { type: "tool-call", toolCallId: "t3", toolName: "divide", input: '{"a":12,"b":4}' },
+            { type: "finish", finishReason: "tool-calls", usage },
+          ],
+        }),
+      },
+    });
+    const deltas: [string, string, string][] = [];
+    const result = await aiSdkModel(mock).generate({
+      messages: conversation.slice(0, 2),
+      output: calculatorOutput("tools"),
+      onToolArguments: (id, name, delta) => deltas.push([id, name, delta]),
+    });
+    expect(deltas).toEqual([
+      ["t3", "divide", '{"a":1'],
+      ["t3", "divide", '2,"b":4}'],
+    ]);
+    expect(result.toolCalls).toEqual([{ id: "t3", name: "divide", arguments: { a: 12, b: 4 } }]);
+  });
+
   it("maps APICallError status and Retry-After to typed errors; rejects non-v2 models", async () => {
     const mock = new MockLanguageModelV2({
       doGenerate: async () => {

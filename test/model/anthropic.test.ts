@@ -189,6 +189,55 @@ describe("anthropicModel against a local Messages server", () => {
     expect(result.text).toBeUndefined();
   });
 
+  it("streams input_json_delta pieces to onToolArguments with the tool_use block's id and name, without onText", async () => {
+    server.reply({
+      sse: [
+        sseEvent({
+          type: "message_start",
+          message: { ...message([], null as unknown as string), usage: { input_tokens: 30, output_tokens: 1 } },
+        }),
+        sseEvent({ type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }),
+        sseEvent({ type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "Dividing." } }),
+        sseEvent({ type: "content_block_stop", index: 0 }),
+        sseEvent({
+          type: "content_block_start",
+          index: 1,
+          content_block: { type: "tool_use", id: "toolu_7", name: "divide", input: {} },
+        }),
+        sseEvent({ type: "content_block_delta", index: 1, delta: { type: "input_json_delta", partial_json: "" } }),
+        sseEvent({
+          type: "content_block_delta",
+          index: 1,
+          delta: { type: "input_json_delta", partial_json: '{"a": 1' },
+        }),
+        sseEvent({
+          type: "content_block_delta",
+          index: 1,
+          delta: { type: "input_json_delta", partial_json: '2, "b": 4}' },
+        }),
+        sseEvent({ type: "content_block_stop", index: 1 }),
+        sseEvent({
+          type: "message_delta",
+          delta: { stop_reason: "tool_use", stop_sequence: null },
+          usage: { output_tokens: 20 },
+        }),
+        sseEvent({ type: "message_stop" }),
+      ],
+    });
+    const deltas: [string, string, string][] = [];
+    const result = await model.generate({
+      messages: conversation,
+      output: calculatorOutput("tools"),
+      onToolArguments: (id, name, delta) => deltas.push([id, name, delta]),
+    });
+    expect(server.requests[0]!.body).toMatchObject({ stream: true });
+    expect(deltas).toEqual([
+      ["toolu_7", "divide", '{"a": 1'],
+      ["toolu_7", "divide", '2, "b": 4}'],
+    ]);
+    expect(result.toolCalls).toEqual([{ id: "toolu_7", name: "divide", arguments: { a: 12, b: 4 } }]);
+  });
+
   describe("errors", () => {
     it("429 rate_limit_error with retry-after → rate_limited; withResilience retries after it", async () => {
       server.reply({

@@ -213,6 +213,50 @@ describe("openaiModel against a local Chat Completions server", () => {
     expect(result.text).toBeUndefined();
   });
 
+  it("streams tool-call argument fragments to onToolArguments (index-keyed chunks, two calls), without onText", async () => {
+    server.reply({
+      sse: [
+        sseData(
+          chunk({
+            role: "assistant",
+            content: null,
+            tool_calls: [{ index: 0, id: "call_a", type: "function", function: { name: "divide", arguments: "" } }],
+          }),
+        ),
+        sseData(chunk({ tool_calls: [{ index: 0, function: { arguments: '{"a"' } }] })),
+        sseData(chunk({ tool_calls: [{ index: 0, function: { arguments: ":12," } }] })),
+        sseData(
+          chunk({
+            tool_calls: [{ index: 1, id: "call_b", type: "function", function: { name: "add", arguments: '{"a":1' } }],
+          }),
+        ),
+        sseData(chunk({ tool_calls: [{ index: 0, function: { arguments: '"b":4}' } }] })),
+        sseData(chunk({ tool_calls: [{ index: 1, function: { arguments: ',"b":2}' } }] })),
+        sseData(chunk({}, "tool_calls")),
+        sseData(usageChunk),
+        sseData("[DONE]"),
+      ],
+    });
+    const deltas: [string, string, string][] = [];
+    const result = await model.generate({
+      messages: conversation,
+      output: calculatorOutput("tools"),
+      onToolArguments: (id, name, delta) => deltas.push([id, name, delta]),
+    });
+    expect(server.requests[0]!.body).toMatchObject({ stream: true });
+    expect(deltas).toEqual([
+      ["call_a", "divide", '{"a"'],
+      ["call_a", "divide", ":12,"],
+      ["call_b", "add", '{"a":1'],
+      ["call_a", "divide", '"b":4}'],
+      ["call_b", "add", ',"b":2}'],
+    ]);
+    expect(result.toolCalls).toEqual([
+      { id: "call_a", name: "divide", arguments: { a: 12, b: 4 } },
+      { id: "call_b", name: "add", arguments: { a: 1, b: 2 } },
+    ]);
+  });
+
   it("keeps unparseable tool arguments as the raw string for the parser to report", async () => {
     server.reply({
       json: completion(

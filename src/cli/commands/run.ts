@@ -20,6 +20,7 @@ import {
   yesAnswers,
 } from "../answers.js";
 import { EXIT, explainError, isPromptExit } from "../errors.js";
+import { type LiveLine, liveLine } from "../live.js";
 import { loadAgentModule } from "../load-agent.js";
 import { printer } from "../print.js";
 import { openCliStore, storeName } from "../store.js";
@@ -48,6 +49,10 @@ export interface CliIO {
   env: NodeJS.ProcessEnv;
   interactive: boolean;
   color: boolean;
+  /** Standard output is a terminal: a step's arguments are shown filling in on one rewritten line. */
+  live?: boolean;
+  /** The terminal's width now, for the live line. Default 80. */
+  columns?: () => number | undefined;
 }
 
 /** Exit codes: 0 done, 1 the thread failed, 2 bad input, 3 paused awaiting an answer (all of them: ../errors.ts). */
@@ -133,13 +138,16 @@ export async function runCommand(
   const model = await pickModel(options.model, moduleModel, io);
   const spec = options.store ?? io.env.TWELVE_STORE;
   const store = await openCliStore(spec, io.cwd);
+  const live = io.live ? liveLine(io.stdout, io.columns ?? (() => undefined), io.color) : undefined;
   try {
-    return await runWithStore(agent, agentPath, message, options, io, store, model);
+    return await runWithStore(agent, agentPath, message, options, io, store, model, live);
   } catch (error) {
     // A store that turns out read-only (or locked, or full) at the first write: say which store.
     const explained = explainError(error, storeName(spec, io.cwd));
     throw explained && explained.code !== "interrupted" && !io.signal?.aborted ? explained : error;
   } finally {
+    // A run that stops mid-stream (an error, Ctrl-C) leaves no half-written line behind.
+    live?.clear();
     await store.close().catch(() => {});
   }
 }
@@ -172,8 +180,16 @@ async function runWithStore(
   io: CliIO,
   store: ThreadStore,
   model: Model,
+  live: LiveLine | undefined,
 ): Promise<number> {
-  const out = printer(io.stdout, io.color);
+  // On a terminal, the live line is erased before anything else is written (piped output never has one).
+  const write = live
+    ? (text: string) => {
+        live.clear();
+        io.stdout(text);
+      }
+    : io.stdout;
+  const out = printer(write, io.color);
   const by = cliUser(io.env);
   let announced = options.thread !== undefined || options.request !== undefined;
   const rt = createRuntime({
@@ -182,6 +198,7 @@ async function runWithStore(
     model,
     leaseTtlMs: leaseTtl(io.env),
     ...(io.signal && { signal: io.signal }),
+    ...(live && { onPartial: live.partial }),
     onEvent: (e, thread) => {
       // A new thread's id comes first, so a kill at any later moment leaves it on screen.
       if (!announced) out.line(`thread ${thread.id}`);

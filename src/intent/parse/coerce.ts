@@ -1,7 +1,10 @@
+import { isDeepStrictEqual } from "node:util";
 import { z } from "zod";
 import type * as zc from "zod/v4/core";
 import { type Repair, shorten } from "./errors.js";
-import { matchLoose } from "./normalize.js";
+import { looseName, matchLoose } from "./normalize.js";
+import { type NumberReading, readNumber } from "./numbers.js";
+import { booleanFromText, memberFromText, memberNames } from "./scalar.js";
 import { decodeJson } from "./syntax.js";
 
 type Schema = zc.$ZodType;
@@ -20,11 +23,29 @@ export function pathText(path: Path): string {
   return keys.reverse().join(".");
 }
 
+/**
+ * What the coercion may do beyond the step parser's fixes. `lenient`
+ * (parseLenient): an object from a scalar, and a tie between two union
+ * members with different values is ambiguous. `prose`: scalars read out of
+ * text (numbers as people write them, enums named in a sentence, "yes.").
+ */
+export interface CoerceMode {
+  lenient: boolean;
+  prose: boolean;
+}
+
+export const STEP_MODE: CoerceMode = { lenient: false, prose: false };
+
 export interface CoerceContext {
   repairs: Repair[];
   depth: number;
   /** Work left for this answer, shared by union trials: bounds nested unions over deep values. */
   budget: { calls: number; unionTrials: number };
+  mode: CoerceMode;
+  /** Set when a value reads two ways (two enum values named, `1,234`, a union tie): the answer is rejected. */
+  ambiguity?: { path: string; detail: string };
+  /** The value being wrapped in lists right now, and how many deep (see MAX_WRAPS). */
+  wrapping?: { value: unknown; count: number };
 }
 
 /**
@@ -34,8 +55,8 @@ export interface CoerceContext {
  */
 export const COERCE_BUDGET = { calls: 50_000, unionTrials: 200 };
 
-export function coerceContext(repairs: Repair[]): CoerceContext {
-  return { repairs, depth: 0, budget: { ...COERCE_BUDGET } };
+export function coerceContext(repairs: Repair[], mode: CoerceMode = STEP_MODE): CoerceContext {
+  return { repairs, depth: 0, budget: { ...COERCE_BUDGET }, mode };
 }
 
 /**
@@ -45,6 +66,11 @@ export function coerceContext(repairs: Repair[]): CoerceContext {
  */
 const MAX_DEPTH = 1500;
 const NUMBER = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$/;
+
+/** Recursive schemas are followed through zod's cached inner type (a getter may build a new schema per call). */
+function lazyInner(schema: Schema): Schema {
+  return (schema._zod as unknown as { innerType: Schema }).innerType;
+}
 
 function defOf(schema: Schema): Def {
   return schema._zod.def as Def;
@@ -76,7 +102,12 @@ function coerceInner(schema: Schema, value: unknown, path: Path, ctx: CoerceCont
     case "prefault":
       return value === undefined ? value : coerce(def.innerType as Schema, value, path, ctx);
     case "nullable":
-      return value === null ? value : coerce(def.innerType as Schema, value, path, ctx);
+      if (value === null) return value;
+      if (ctx.mode.prose && isNullWord(value) && !kindFits(def.innerType as Schema, "string")) {
+        repair(ctx, "null_from_text", path, value, null);
+        return null;
+      }
+      return coerce(def.innerType as Schema, value, path, ctx);
     case "readonly":
     case "catch":
     case "nonoptional":
@@ -85,16 +116,17 @@ function coerceInner(schema: Schema, value: unknown, path: Path, ctx: CoerceCont
     case "pipe":
       return coerce(def.in as Schema, value, path, ctx);
     case "lazy":
-      return coerce((def.getter as () => Schema)(), value, path, ctx);
+      return coerce(lazyInner(schema), value, path, ctx);
     case "string":
-      return typeof value === "string" ? value : toStringValue(value, path, ctx);
+      if (typeof value === "string") return value;
+      return toStringValue(ctx.mode.lenient ? fromOnlyKey(value, path, ctx) : value, path, ctx);
     case "number":
-      return toNumberValue(value, path, ctx);
+      return toNumberValue(ctx.mode.lenient ? fromOnlyKey(value, path, ctx) : value, path, ctx);
     case "boolean":
-      return toBooleanValue(value, path, ctx);
+      return toBooleanValue(ctx.mode.lenient ? fromOnlyKey(value, path, ctx) : value, path, ctx);
     case "enum":
     case "literal":
-      return toMember(schema, value, path, ctx);
+      return toMember(schema, ctx.mode.lenient ? fromOnlyKey(value, path, ctx) : value, path, ctx);
     case "array":
       return toArray(def.element as Schema, value, path, ctx);
     case "tuple":
@@ -116,6 +148,26 @@ function coerceInner(schema: Schema, value: unknown, path: Path, ctx: CoerceCont
     default:
       return value;
   }
+}
+
+/** `{"answer": "Paris"}` where a scalar was asked: the one value inside (lenient mode). */
+function fromOnlyKey(value: unknown, path: Path, ctx: CoerceContext): unknown {
+  if (!isPlainObject(value)) return value;
+  const keys = Object.keys(value);
+  if (keys.length !== 1) return value;
+  const inner = value[keys[0] as string];
+  if (!isScalar(inner)) return value;
+  repair(ctx, "object_unwrapped", path, `{${keys[0]}}`, inner);
+  return inner;
+}
+
+const NULL_WORDS = new Set(["null", "none", "n/a", "na", "nil", "unknown", "-"]);
+
+/** `"N/A"`, `"none"`, `"null"` for a nullable number, boolean, object…: null. */
+function isNullWord(value: unknown): boolean {
+  return (
+    typeof value === "string" && value.length <= 12 && NULL_WORDS.has(value.trim().toLowerCase().replace(/\.$/, ""))
+  );
 }
 
 function repair(ctx: CoerceContext, kind: string, path: Path, from: unknown, to: unknown): void {
@@ -169,8 +221,22 @@ function toNumberValue(input: unknown, path: Path, ctx: CoerceContext): unknown 
         return number;
       }
     }
+    if (ctx.mode.prose) return fromNumberReading(readNumber(value), value, path, ctx);
   }
   return value;
+}
+
+function fromNumberReading(reading: NumberReading, value: string, path: Path, ctx: CoerceContext): unknown {
+  if (reading?.ok) {
+    repair(ctx, "number_from_text", path, value, reading.value);
+    return reading.value;
+  }
+  if (reading?.ambiguous) ambiguous(ctx, path, reading.detail);
+  return value;
+}
+
+function ambiguous(ctx: CoerceContext, path: Path, detail: string): void {
+  ctx.ambiguity ??= { path: pathText(path), detail };
 }
 
 const TRUE = new Set(["true", "yes"]);
@@ -189,6 +255,14 @@ function toBooleanValue(input: unknown, path: Path, ctx: CoerceContext): unknown
   if (value === 0 || value === 1) {
     repair(ctx, "number_to_boolean", path, value, value === 1);
     return value === 1;
+  }
+  if (ctx.mode.prose && typeof value === "string") {
+    const reading = booleanFromText(value);
+    if (reading?.ok) {
+      repair(ctx, "boolean_from_text", path, value, reading.value);
+      return reading.value;
+    }
+    if (reading) ambiguous(ctx, path, `"${shorten(value, 60)}" says both yes and no`);
   }
   return value;
 }
@@ -224,6 +298,21 @@ function toMember(schema: Schema, input: unknown, path: Path, ctx: CoerceContext
     repair(ctx, kind, path, value, String(value));
     return String(value);
   }
+  if (ctx.mode.prose && typeof value === "string") return memberFromProse(schema, value, path, ctx);
+  return value;
+}
+
+/** An enum value or literal named in a sentence, by its value, a documented alias or its description. */
+function memberFromProse(schema: Schema, value: string, path: Path, ctx: CoerceContext): unknown {
+  const reading = memberFromText(value, memberNames(schema));
+  if (reading?.ok) {
+    repair(ctx, "value_from_text", path, value, reading.value);
+    return reading.value;
+  }
+  if (reading) {
+    const named = reading.ambiguous.map((v) => JSON.stringify(v)).join(" and ");
+    ambiguous(ctx, path, `"${shorten(value, 60)}" names more than one value (${named})`);
+  }
   return value;
 }
 
@@ -238,12 +327,26 @@ function parseEmbedded(value: unknown, opener: string, path: Path, ctx: CoerceCo
   return decoded.value;
 }
 
+/**
+ * How many lists one value may be wrapped in, one inside the other
+ * (`"a"` → `[["a"]]`). Without a cap a recursive schema (`type T = T[] | …`)
+ * would wrap the same value until the budget ran out, starving the members
+ * that fit.
+ */
+const MAX_WRAPS = 2;
+
 function toArray(element: Schema, input: unknown, path: Path, ctx: CoerceContext): unknown {
-  let value = parseEmbedded(input, "[", path, ctx);
+  const value = parseEmbedded(input, "[", path, ctx);
   if (value === undefined || value === null) return value;
   if (!Array.isArray(value)) {
+    const chain = ctx.wrapping?.value === value ? ctx.wrapping.count + 1 : 1;
+    if (chain > MAX_WRAPS) return value;
     repair(ctx, "wrapped_in_array", path, value, [value]);
-    value = [value];
+    const outer = ctx.wrapping;
+    ctx.wrapping = { value, count: chain };
+    const next = coerce(element, value, at(path, 0), ctx);
+    ctx.wrapping = outer;
+    return [next];
   }
   const items = value as unknown[];
   let out: unknown[] | undefined;
@@ -294,7 +397,7 @@ function acceptsNull(schema: Schema, depth = 0): boolean {
     case "pipe":
       return acceptsNull(def.in as Schema, depth + 1);
     case "lazy":
-      return acceptsNull((def.getter as () => Schema)(), depth + 1);
+      return acceptsNull(lazyInner(schema), depth + 1);
     case "union":
       return (def.options as Schema[]).some((o) => acceptsNull(o, depth + 1));
     case "literal":
@@ -316,7 +419,8 @@ function toObject(
   path: Path,
   ctx: CoerceContext,
 ): unknown {
-  const value = parseEmbedded(input, "{", path, ctx);
+  let value = parseEmbedded(input, "{", path, ctx);
+  if (ctx.mode.lenient && isScalar(value)) value = objectFromScalar(shape, value, path, ctx);
   if (!isPlainObject(value)) return value;
   const out: Record<string, unknown> = {};
   const extras: string[] = [];
@@ -347,6 +451,21 @@ function toObject(
     }
     setOwn(out, key, coerce(field, out[key], fieldPath, ctx));
   }
+  return out;
+}
+
+function isScalar(value: unknown): value is string | number | boolean {
+  return typeof value === "string" || typeof value === "number" || typeof value === "boolean";
+}
+
+/** `42` for `{answer: number}`: an object with one required field is that field. */
+function objectFromScalar(shape: Record<string, Schema>, value: unknown, path: Path, ctx: CoerceContext): unknown {
+  const required = Object.keys(shape).filter((k) => !mayBeAbsent(shape[k] as Schema));
+  if (required.length !== 1) return value;
+  const key = required[0] as string;
+  repair(ctx, "object_from_scalar", path, value, `{${key}}`);
+  const out: Record<string, unknown> = {};
+  setOwn(out, key, value);
   return out;
 }
 
@@ -401,21 +520,165 @@ function toUnion(schema: Schema, value: unknown, path: Path, ctx: CoerceContext)
       return coerce(loose, value, path, ctx);
     }
   }
-  let best: { value: unknown; repairs: Repair[] } | undefined;
+  // Members of the value's own kind first (an object for an object): a reading that changes
+  // the kind (wrapping in a list, an object from a scalar) is tried only when none of those fit,
+  // so a recursive JSON-value schema never wraps an object in lists.
+  const near: Schema[] = [];
+  const far: Schema[] = [];
+  const kind = valueKind(value);
   for (const option of options) {
-    if (ruledOutByLiterals(option, value)) continue;
-    if (--ctx.budget.unionTrials < 0) return best ? adoptTrial(ctx, best) : value;
-    const trial: CoerceContext = { repairs: [], depth: ctx.depth, budget: ctx.budget };
-    const candidate = coerce(option, value, path, trial);
-    if (validates(option, candidate) && (!best || trial.repairs.length < best.repairs.length)) {
-      best = { value: candidate, repairs: trial.repairs };
-      if (trial.repairs.length === 0) break;
-    }
+    if (ruledOutByLiterals(option, value) || ruledOutByRequired(option, value)) continue;
+    (kindFits(option, kind) ? near : far).push(option);
   }
-  return best ? adoptTrial(ctx, best) : value;
+  let result = tryMembers(near, value, path, ctx);
+  if (!result.best && !result.exhausted && far.length > 0) {
+    const second = tryMembers(far, value, path, ctx);
+    result = { ...second, ambiguity: result.ambiguity ?? second.ambiguity };
+  }
+  const { best, tie } = result;
+  if (best && tie) {
+    ambiguous(
+      ctx,
+      path,
+      `it fits two readings equally well (${shorten(JSON.stringify(best.output) ?? "", 40)} and ${shorten(JSON.stringify(tie.output) ?? "", 40)})`,
+    );
+    return value;
+  }
+  if (best) return adoptTrial(ctx, best);
+  if (result.ambiguity) ctx.ambiguity ??= result.ambiguity;
+  return value;
 }
 
-function adoptTrial(ctx: CoerceContext, best: { value: unknown; repairs: Repair[] }): unknown {
+interface Trial {
+  value: unknown;
+  repairs: Repair[];
+  output: unknown;
+}
+
+interface Trials {
+  best?: Trial;
+  /** Another member, as cheap as the best, with a different value (lenient mode only). */
+  tie?: Trial;
+  exhausted: boolean;
+  ambiguity?: { path: string; detail: string };
+}
+
+/** The member that validates after the fewest repairs (an already-valid member needs none). */
+function tryMembers(options: Schema[], value: unknown, path: Path, ctx: CoerceContext): Trials {
+  const out: Trials = { exhausted: false };
+  for (const option of options) {
+    if (--ctx.budget.unionTrials < 0) {
+      out.exhausted = true;
+      return out;
+    }
+    const trial: CoerceContext = { repairs: [], depth: ctx.depth, budget: ctx.budget, mode: ctx.mode };
+    if (ctx.wrapping) trial.wrapping = ctx.wrapping;
+    const candidate = coerce(option, value, path, trial);
+    if (trial.ambiguity) {
+      out.ambiguity ??= trial.ambiguity;
+      continue;
+    }
+    const checked = check(option, candidate);
+    if (!checked.ok) continue;
+    const next = { value: candidate, repairs: trial.repairs, output: checked.data };
+    if (!out.best || next.repairs.length < out.best.repairs.length) {
+      out.best = next;
+      out.tie = undefined;
+      if (next.repairs.length === 0) break;
+    } else if (
+      ctx.mode.lenient &&
+      !out.tie &&
+      next.repairs.length === out.best.repairs.length &&
+      !isDeepStrictEqual(next.output, out.best.output)
+    ) {
+      out.tie = next;
+    }
+  }
+  return out;
+}
+
+type Kind = "object" | "array" | "string" | "number" | "boolean" | "other";
+
+function valueKind(value: unknown): Kind {
+  if (Array.isArray(value)) return "array";
+  if (isPlainObject(value)) return "object";
+  const type = typeof value;
+  return type === "string" || type === "number" || type === "boolean" ? type : "other";
+}
+
+const KIND_OF_TYPE: Record<string, Kind> = {
+  object: "object",
+  record: "object",
+  array: "array",
+  tuple: "array",
+  string: "string",
+  template_literal: "string",
+  number: "number",
+  int: "number",
+  boolean: "boolean",
+};
+
+/** Whether a member takes values of this kind without changing it (wrappers looked through). */
+function kindFits(option: Schema, kind: Kind): boolean {
+  if (kind === "other") return true;
+  let schema = option;
+  for (let i = 0; i < 16; i++) {
+    const def = defOf(schema);
+    switch (def.type) {
+      case "optional":
+      case "nullable":
+      case "default":
+      case "prefault":
+      case "readonly":
+      case "catch":
+      case "nonoptional":
+      case "success":
+        schema = def.innerType as Schema;
+        continue;
+      case "pipe":
+        schema = def.in as Schema;
+        continue;
+      case "lazy":
+        schema = lazyInner(schema);
+        continue;
+      case "enum":
+      case "literal": {
+        const values = schema._zod.values as Set<unknown> | undefined;
+        return [...(values ?? [])].some((v) => typeof v === kind);
+      }
+      default: {
+        const fixed = KIND_OF_TYPE[def.type];
+        return fixed === undefined || fixed === kind;
+      }
+    }
+  }
+  return true;
+}
+
+/**
+ * An object member whose required field the value lacks, even under a loose
+ * key, cannot fit (coercion never adds a field): skip it without walking
+ * the value. With ruledOutByLiterals this keeps recursive unions linear.
+ */
+function ruledOutByRequired(option: Schema, value: unknown): boolean {
+  if (!isPlainObject(value)) return false;
+  const def = defOf(option);
+  if (def.type !== "object") return false;
+  const shape = def.shape as Record<string, Schema>;
+  let loose: Set<string> | undefined;
+  for (const key of Object.keys(shape)) {
+    if (Object.hasOwn(value, key) || mayBeAbsent(shape[key] as Schema)) continue;
+    loose ??= new Set(
+      Object.keys(value)
+        .slice(0, 64)
+        .map((k) => looseName(k)),
+    );
+    if (!loose.has(looseName(key))) return true;
+  }
+  return false;
+}
+
+function adoptTrial(ctx: CoerceContext, best: Trial): unknown {
   ctx.repairs.push(...best.repairs);
   return best.value;
 }
@@ -469,6 +732,16 @@ function setOwn(target: Record<string, unknown>, key: string, value: unknown): v
   if (key === "__proto__")
     Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
   else target[key] = value;
+}
+
+/** zod's verdict and output; a throwing check counts as a failure. */
+export function check(schema: Schema, value: unknown): { ok: true; data: unknown } | { ok: false } {
+  try {
+    const result = z.safeParse(schema, value);
+    return result.success ? { ok: true, data: result.data } : { ok: false };
+  } catch {
+    return { ok: false };
+  }
 }
 
 export function validates(schema: Schema, value: unknown): boolean {

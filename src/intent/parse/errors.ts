@@ -18,7 +18,19 @@ export interface ParsedStep {
   repairs: Repair[];
 }
 
-export type ParseFailure = "no_json" | "invalid_json" | "unknown_intent" | "missing_intent" | "invalid_arguments";
+/**
+ * Why an answer was rejected. Steps use the first five; parseLenient uses
+ * `no_json`, `invalid_json`, `invalid_value` (read, but it does not fit the
+ * schema) and `ambiguous` (two different readings fit equally well: never guessed).
+ */
+export type ParseFailure =
+  | "no_json"
+  | "invalid_json"
+  | "unknown_intent"
+  | "missing_intent"
+  | "invalid_arguments"
+  | "invalid_value"
+  | "ambiguous";
 
 /**
  * The answer could not be turned into a step. `message` is written for the

@@ -1,170 +1,54 @@
-import { parse as parseYaml } from "yaml";
 import type { AnyIntent } from "../intent.js";
 import { renderIntentSchemas } from "../schema-text.js";
+import { extractionRepairs, MAX_NESTING, pick, readAnswer, type Target } from "./answer.js";
 import { isPlainObject } from "./coerce.js";
-import { type ParsedStep, ParseError, type ParseFailure, type Repair, shorten } from "./errors.js";
-import { type Candidate, findCandidates } from "./extract.js";
+import { type ParsedStep, ParseError, type Repair, shorten } from "./errors.js";
+import { findCandidates } from "./extract.js";
 import { alignStep, type Failure } from "./step.js";
 import { decodeJson } from "./syntax.js";
 
+export { extractionRepairs, MAX_ANSWER_LENGTH, MAX_NESTING } from "./answer.js";
 export type { ParsedStep, ParseFailure, Repair } from "./errors.js";
 export { formatIssues, ParseError } from "./errors.js";
-
-/** Answers longer than this are rejected outright (documented limit). */
-export const MAX_ANSWER_LENGTH = 1_048_576;
-
-/** Deeper JSON blocks are rejected without decoding. */
-export const MAX_NESTING = 256;
-
-const RANK: Record<ParseFailure, number> = {
-  no_json: 0,
-  invalid_json: 1,
-  missing_intent: 2,
-  unknown_intent: 3,
-  invalid_arguments: 4,
-};
+export { type LenientOptions, type LenientResult, parseLenient } from "./lenient.js";
+export {
+  type DeepPartial,
+  type PartialResult,
+  type PartialStep,
+  parsePartial,
+  parsePartialArguments,
+  parsePartialStep,
+} from "./partial.js";
 
 /**
  * Turns a model's answer into a validated step `{intent, ...args}`, leniently:
  * finds the JSON (fences, reasoning around it, several blocks), repairs its
  * syntax, aligns it to the intents' schemas, and reports every repair. Throws
  * only ParseError, whose message tells the model how to answer next time.
+ * The text pass is parseLenient's (answer.ts); only the alignment is the step's.
  */
 export function parseStep(text: string, intents: readonly AnyIntent[]): ParsedStep {
   const raw = typeof text === "string" ? text : String(text);
   const tried: string[] = [];
   try {
-    if (raw.length > MAX_ANSWER_LENGTH) {
-      throw failure(intents, raw, tried, {
-        reason: "invalid_json",
-        detail: `the answer is ${raw.length} characters long; the limit is ${MAX_ANSWER_LENGTH}`,
-      });
-    }
-    return parseCandidates(unquote(raw), intents, tried, raw);
+    return readAnswer(raw, stepTarget(intents, raw), tried);
   } catch (error) {
     throw asParseError(error, intents, raw, tried);
   }
 }
 
-/** An answer that is itself a JSON string holding the JSON (double-encoded) is decoded once. */
-function unquote(raw: string): { text: string; repairs: Repair[] } {
-  const trimmed = raw.trim();
-  if (trimmed.length < 4 || trimmed[0] !== '"' || trimmed[trimmed.length - 1] !== '"')
-    return { text: raw, repairs: [] };
-  try {
-    const inner: unknown = JSON.parse(trimmed);
-    if (typeof inner === "string" && /^\s*[[{]/.test(inner)) {
-      return {
-        text: inner,
-        repairs: [{ kind: "json_string_parsed", path: "", from: shorten(trimmed, 40), to: "JSON" }],
-      };
-    }
-  } catch {
-    // Not a JSON string: use the answer as it is.
-  }
-  return { text: raw, repairs: [] };
-}
-
-function parseCandidates(
-  input: { text: string; repairs: Repair[] },
-  intents: readonly AnyIntent[],
-  tried: string[],
-  original: string,
-): ParsedStep {
-  const raw = input.text;
-  const candidates = findCandidates(raw);
-  let best: Failure | undefined;
-  for (const candidate of candidates) {
-    if ((candidate.depth ?? 0) > MAX_NESTING) {
-      // No step is this deep; decoding it would only cost time (V8 parses deep nesting slowly).
-      tried.push(`${where(candidate)}: nested ${candidate.depth} levels deep (limit ${MAX_NESTING})`);
-      best = pick(best, { reason: "invalid_json", detail: `the JSON is nested more than ${MAX_NESTING} levels deep` });
-      continue;
-    }
-    const decoded = decodeJson(candidate.text, candidate.missing);
-    if (!decoded.ok) {
-      tried.push(`${where(candidate)}: unreadable JSON (${decoded.error})`);
-      best = pick(best, { reason: "invalid_json", detail: `the JSON could not be read: ${decoded.error}` });
-      continue;
-    }
-    const repairs = [...input.repairs, ...extractionRepairs(raw, candidate, candidates)];
-    repairs.push(...decoded.repairs);
-    const aligned = alignStep(decoded.value, intents, repairs);
-    if (aligned.ok) return aligned.step;
-    tried.push(`${where(candidate)}: ${aligned.failure.reason} (${aligned.failure.detail})`);
-    best = pick(best, aligned.failure);
-  }
-  const yaml = tryYaml(original, intents, tried);
-  if (yaml?.ok) return yaml.step;
-  if (yaml) best = pick(best, yaml.failure);
-  if (candidates.length === 0) tried.push("no JSON object found in the answer");
-  throw failure(intents, original, tried, best ?? { reason: "no_json", detail: "the answer contains no JSON object" });
-}
-
-/** Prefer the failure that got furthest (a known intent with bad arguments beats unreadable JSON). */
-function pick(current: Failure | undefined, next: Failure): Failure {
-  return !current || RANK[next.reason] > RANK[current.reason] ? next : current;
-}
-
-function where(candidate: Candidate): string {
-  const kind = candidate.fence !== undefined ? "fenced block" : "block";
-  return `${kind} at ${candidate.start}-${candidate.end}`;
-}
-
-/** Reports what was cut away around the JSON: a fence, free text, other blocks. */
-export function extractionRepairs(raw: string, candidate: Candidate, candidates: readonly Candidate[]): Repair[] {
-  const repairs: Repair[] = [];
-  if (candidate.fence !== undefined)
-    repairs.push({ kind: "fence_stripped", path: "", from: `\`\`\`${candidate.fence}` });
-  const before = stripFence(raw.slice(0, candidate.start)).trim();
-  const after = stripFence(raw.slice(candidate.end)).trim();
-  if (before || after) {
-    repairs.push({
-      kind: "text_dropped",
-      path: "",
-      from: shorten(`${before}${before && after ? " … " : ""}${after}`, 80),
-    });
-  }
-  const others = candidates.filter((c) => c.end <= candidate.start || c.start >= candidate.end).length;
-  if (others > 0) repairs.push({ kind: "other_blocks_ignored", path: "", from: others });
-  return repairs;
-}
-
-/** Fence markers next to the JSON are the fence, not text the model said. */
-function stripFence(text: string): string {
-  if (text.length > 4096) return text;
-  return text.replace(/```[^\n`]*\n?/g, "");
-}
-
-/**
- * A line starting a YAML mapping with an `intent` key. Written so no two
- * quantifiers compete for the same characters (`[ \t]*-?[ \t]*` took
- * seconds on a long line of spaces).
- */
-/**
- * YAML answers are short. The yaml package needs ~25 µs per character on
- * adversarial input (`a: a: a: …`, deep `[[[`), so only short answers get it.
- */
-const YAML_MAX_LENGTH = 4096;
+/** A line starting a YAML mapping with an `intent` key (no two quantifiers compete for the same characters). */
 const YAML_INTENT_LINE = /^[ \t]*(?:-[ \t]*)?["']?intent["']?[ \t]*:/m;
 
-/** Last resort for answers written as YAML (`intent: add` lines): the yaml package reads them. */
-function tryYaml(raw: string, intents: readonly AnyIntent[], tried: string[]) {
-  if (raw.length > YAML_MAX_LENGTH || !YAML_INTENT_LINE.test(raw)) return undefined;
-  const fenced = /```[a-zA-Z]*\n([\s\S]*?)```/.exec(raw);
-  const source = fenced?.[1] ?? raw;
-  let value: unknown;
-  try {
-    value = parseYaml(source);
-  } catch (error) {
-    tried.push(`YAML: ${shorten(error instanceof Error ? error.message : String(error), 100)}`);
-    return undefined;
-  }
-  if (!isPlainObject(value) && !Array.isArray(value)) return undefined;
-  const repairs: Repair[] = [{ kind: "yaml_parsed", path: "", from: shorten(source.trim(), 40) }];
-  const aligned = alignStep(value, intents, repairs);
-  if (!aligned.ok) tried.push(`YAML: ${aligned.failure.reason} (${aligned.failure.detail})`);
-  return aligned;
+function stepTarget(intents: readonly AnyIntent[], raw: string): Target<ParsedStep> {
+  return {
+    align(value, repairs) {
+      const aligned = alignStep(value, intents, repairs);
+      return aligned.ok ? { ok: true, result: aligned.step } : aligned;
+    },
+    fail: (tried, f) => failure(intents, raw, tried, f),
+    yaml: (text) => YAML_INTENT_LINE.test(text),
+  };
 }
 
 /** Validates an already-decoded value (json mode, or a caller's own decoding) as a step, leniently. */

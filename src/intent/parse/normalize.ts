@@ -1,12 +1,25 @@
 /**
  * Loose name matching for enums, literals, intent names and object keys:
- * case, whitespace and word separators (`-`, `_`) do not count, so
+ * case, accents, Unicode normalization (NFC/NFD), whitespace and word
+ * separators (`-`, `_`) do not count, so
  * `"Free Text"`, `"free-text"` and `"FREE_TEXT"` all match `free_text`, and
  * `dueDate` matches `due_date`. Long strings never match (names are short).
  */
 export function looseName(text: string): string {
   if (text.length > 256) return "";
-  return text.toLowerCase().replace(/[\s_-]+/g, "");
+  return fold(text).replace(/[\s_-]+/g, "");
+}
+
+const NON_ASCII = /[\u0080-\uffff]/;
+const MARKS = /\p{M}+/gu;
+
+/**
+ * Lower case without accents, so `Señor`, `senor` and a decomposed (NFD)
+ * `señor` compare equal. ASCII text (the common case) skips normalization.
+ */
+export function fold(text: string): string {
+  if (!NON_ASCII.test(text)) return text.toLowerCase();
+  return text.normalize("NFKD").replace(MARKS, "").normalize("NFC").toLowerCase();
 }
 
 /**

@@ -11,7 +11,7 @@ export type Decoded = { ok: true; value: unknown; repairs: Repair[] } | { ok: fa
  * The pre-pass exists because jsonrepair misreads some inputs that are easy
  * to get right locally (e.g. `["["],}` or `'{'`), found by the property tests.
  */
-export function decodeJson(text: string, missing?: string): Decoded {
+export function decodeJson(text: string, missing?: string, useJsonrepair = true): Decoded {
   let strictError: string;
   try {
     return { ok: true, value: JSON.parse(text), repairs: [] };
@@ -30,6 +30,13 @@ export function decodeJson(text: string, missing?: string): Decoded {
     } catch (error) {
       strictError = errorMessage(error);
     }
+  }
+  if (!useJsonrepair) return { ok: false, error: `${shorten(strictError, 120)}; the pre-pass could not fix it` };
+  if (manyLines(text)) {
+    return {
+      ok: false,
+      error: `${shorten(strictError, 120)}; over ${JSONREPAIR_MAX_LINES} lines is too long to repair`,
+    };
   }
   let value: unknown;
   try {
@@ -65,6 +72,21 @@ function closeTruncated(text: string, missing: string): Decoded | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * jsonrepair's time grows with the square of the line count on some input
+ * (unquoted text over many lines: 32 KB took 0.4 s, 64 KB over 10 s), so a
+ * block of more lines than any answer needing repair has is not given to it.
+ */
+export const JSONREPAIR_MAX_LINES = 2000;
+
+function manyLines(text: string): boolean {
+  let lines = 0;
+  for (let at = text.indexOf("\n"); at >= 0; at = text.indexOf("\n", at + 1)) {
+    if (++lines > JSONREPAIR_MAX_LINES) return true;
+  }
+  return false;
 }
 
 /** jsonrepair on the pre-passed text, else on the original (in case the pre-pass misjudged a quote). */
