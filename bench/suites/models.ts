@@ -23,11 +23,11 @@ import { stepJsonSchema, toolSpecs } from "../../src/intent/schema-text.js";
 import { anthropicModel } from "../../src/model/anthropic.js";
 import { recordModel, replayModel } from "../../src/model/cassette.js";
 import { localModel } from "../../src/model/local/index.js";
-import { buildTinyModel } from "../../test/support/gguf/tiny-model.js";
 import { openaiModel } from "../../src/model/openai.js";
 import { withResilience } from "../../src/model/resilience.js";
 import { scriptedModel } from "../../src/model/scripted.js";
 import type { GenerateRequest, Message, OutputSpec } from "../../src/model/types.js";
+import { buildTinyModel } from "../../test/support/gguf/tiny-model.js";
 
 const CALLS = Number(process.env.BENCH_MODEL_CALLS ?? 1500);
 const WARMUP = 200;

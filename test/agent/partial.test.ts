@@ -1,22 +1,14 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import {
-  createRuntime,
-  defineAgent,
-  defineIntent,
-  ModelError,
-  memoryStore,
-  type PartialStep,
-  run,
-  scriptedModel,
-  step,
-  withFallback,
-  withResilience,
-} from "../../src/index.js";
+import { defineAgent, defineIntent, type PartialStep, run, step } from "../../src/index.js";
 import { anthropicModel } from "../../src/model/anthropic.js";
+import { ModelError, withFallback, withResilience } from "../../src/model/index.js";
 import { openaiModel } from "../../src/model/openai.js";
 import type { GenerateRequest, OutputMode } from "../../src/model/types.js";
+import { createRuntime } from "../../src/runtime/index.js";
+import { memoryStore } from "../../src/store/index.js";
+import { scriptedModel } from "../../src/testing.js";
 import { FakeProvider, sseData, sseEvent } from "../model/fake-server.js";
 import { newThread } from "./fixtures.js";
 

@@ -8,10 +8,10 @@ import { resume } from "../../src/agent/resume.js";
 import { run } from "../../src/agent/run.js";
 import { recordModel, replayModel } from "../../src/model/cassette.js";
 import { localModel } from "../../src/model/local/index.js";
-import { buildTinyModel } from "../support/gguf/tiny-model.js";
 import { scriptedModel } from "../../src/model/scripted.js";
 import { threadUsage } from "../../src/model/usage.js";
 import type { Thread } from "../../src/thread/thread.js";
+import { buildTinyModel } from "../support/gguf/tiny-model.js";
 
 const story = (thread: Thread) => thread.events.map((e) => [e.type, e.data]);
 const task = "multiply 3 and 4, then divide by 2, then add 12";

@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordModel } from "../../src/model/cassette.js";
 import { DEFAULT_LOCAL_MODEL } from "../../src/model/local/index.js";
-import { buildTinyModel } from "../support/gguf/tiny-model.js";
 import { resolveModel } from "../../src/model/resolve.js";
 import { scriptedModel } from "../../src/model/scripted.js";
+import { buildTinyModel } from "../support/gguf/tiny-model.js";
 import { FakeProvider } from "./fake-server.js";
 
 const none = {};
