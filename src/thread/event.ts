@@ -85,7 +85,15 @@ export function readBy(value: unknown): By | undefined {
 }
 
 /** Event types with a fixed meaning to twelve. Everything else is a trigger or a step. */
-export const SYSTEM_EVENT_TYPES = new Set(["error", "approval", "human_response", "escalation", "failed"]);
+export const SYSTEM_EVENT_TYPES = new Set([
+  "error",
+  "approval",
+  "human_response",
+  "escalation",
+  "failed",
+  "cancelled",
+  "cancel_requested",
+]);
 
 /** Injectable sources of ids and time, so tests are deterministic. */
 export interface Clock {

@@ -1,7 +1,15 @@
 import type { Event } from "./event.js";
 import type { Thread } from "./thread.js";
 
-export type ThreadStatus = "running" | "awaiting_approval" | "awaiting_human" | "waiting" | "done" | "failed";
+export type ThreadStatus =
+  | "running"
+  | "awaiting_approval"
+  | "awaiting_human"
+  | "waiting"
+  | "done"
+  | "failed"
+  /** Stopped by a cancel (`cancelled` event) at a step boundary; see docs/runtime.md. */
+  | "cancelled";
 
 /** Exactly what a paused thread waits for; derived from events, never stored. */
 export type PendingRequest = (
@@ -147,6 +155,11 @@ export function threadState(thread: Thread): ThreadState {
   switch (last.type) {
     case "failed":
       return { status: "failed", reason: String((last.data as Record<string, unknown> | null)?.reason ?? "failed") };
+    case "cancelled":
+      return {
+        status: "cancelled",
+        reason: String((last.data as Record<string, unknown> | null)?.reason ?? "cancelled"),
+      };
     case "escalation": {
       const data = (last.data ?? {}) as Record<string, unknown>;
       return {
