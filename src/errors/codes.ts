@@ -76,7 +76,7 @@ export const ERROR_CODES = {
     409,
     "The request is no longer pending: someone answered it (details say who, when, via what).",
   ),
-  request_changed: input(422, "The request's arguments changed since the answer (or its token) was made for them."),
+  request_changed: input(409, "The request's arguments changed since the answer (or its token) was made for them."),
   invalid_decision: input(422, "The request does not allow this decision, or its payload is wrong."),
   request_not_found: input(404, "No such request: malformed id, unknown thread or event, or not pending."),
   request_required: input(400, "An answer to a request must name the request (requestId)."),

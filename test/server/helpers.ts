@@ -15,7 +15,20 @@ export const workshopRules = (JSON.parse(readFileSync(RULES_FILE, "utf8")) as { 
 
 /** The essay's workshop calculator, counting each handler run (the "exactly once" checks read these). */
 export function calculator() {
-  const runs = { add: 0, divide: 0 };
+  const runs = { add: 0, divide: 0, slow: 0 };
+  /** `slow` runs until the test opens the gate: a thread that is busy running. */
+  let open: () => void = () => {};
+  let gate = new Promise<void>((r) => {
+    open = r;
+  });
+  const control = {
+    open: () => open(),
+    close: () => {
+      gate = new Promise<void>((r) => {
+        open = r;
+      });
+    },
+  };
   const operands = z.object({ a: z.number(), b: z.number() });
   const add = defineIntent("add", operands, {
     description: "Add a and b",
@@ -32,12 +45,20 @@ export function calculator() {
       return a / b;
     },
   });
+  const slow = defineIntent("slow", z.object({}), {
+    description: "Wait until the test says so",
+    handler: async () => {
+      runs.slow++;
+      await gate;
+      return "slow done";
+    },
+  });
   const agent = defineAgent({
     name: "calculator",
     instructions: "You are a careful calculator. Do one operation per step, then report the final result.",
-    intents: [add, divide],
+    intents: [add, divide, slow],
   });
-  return { agent, runs };
+  return { agent, runs, gate: control };
 }
 
 /** Every response the suite saw: `expectNo5xx` checks them at the end. */
@@ -90,7 +111,8 @@ export async function validate(method: string, pathname: string, response: Respo
 
 export interface TestServer extends RunningServer {
   store: ThreadStore;
-  runs: { add: number; divide: number };
+  runs: { add: number; divide: number; slow: number };
+  gate: { open(): void; close(): void };
   config: ResolvedConfig;
   logs: string[];
 }
@@ -104,7 +126,7 @@ export const KEYS = {
 export async function startTestServer(
   options: { config?: TwelveConfig; store?: ThreadStore; env?: Record<string, string> } = {},
 ): Promise<TestServer> {
-  const { agent, runs } = calculator();
+  const { agent, runs, gate } = calculator();
   const store = options.store ?? memoryStore();
   const config = await loadConfig({ config: options.config ?? {}, env: options.env ?? {} });
   const logs: string[] = [];
@@ -120,7 +142,7 @@ export async function startTestServer(
       error: (m, f) => logs.push(`error ${m} ${JSON.stringify(f)}`),
     },
   });
-  return { ...server, store, runs, config, logs };
+  return { ...server, store, runs, gate, config, logs };
 }
 
 export const json = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({

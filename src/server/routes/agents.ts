@@ -1,4 +1,6 @@
 import type { Hono } from "hono";
+import { TwelveError } from "../../errors/index.js";
+import { SYSTEM_EVENT_TYPES } from "../../thread/event.js";
 import type { AuthEnv } from "../auth.js";
 import { checkAgent } from "../auth.js";
 import { idempotencyKeyOf, readJson, readQuery } from "../body.js";
@@ -30,6 +32,13 @@ export function registerAgentRoutes(app: Hono<AuthEnv>, ctx: ServerContext, agen
     const { wait } = readQuery(c, waitQuery);
     const body = await readJson(c, launchBody, ctx.config.server.bodyLimit);
     const key = idempotencyKeyOf(c);
+    if ("event" in body && isAnswerType(body.event.type)) {
+      throw new TwelveError(
+        "invalid_event",
+        `a thread cannot start with "${body.event.type}": that event type answers a request or records a run`,
+        { type: body.event.type },
+      );
+    }
     const first = "message" in body ? body.message : { type: body.event.type, data: body.event.data ?? null };
     const accepted = await ctx.worker.start(agent.name, first, {
       by: { id: principal.name, via: "api" },
@@ -38,4 +47,9 @@ export function registerAgentRoutes(app: Hono<AuthEnv>, ctx: ServerContext, agen
     });
     return acceptedResponse(c, ctx, accepted, wait, { created: true });
   });
+}
+
+/** Event types a launch may not carry: answers, results and markers the runtime writes itself. */
+function isAnswerType(type: string): boolean {
+  return SYSTEM_EVENT_TYPES.has(type) || /_(result|started)$/.test(type) || type === "cancelled";
 }
