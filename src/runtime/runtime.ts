@@ -6,6 +6,7 @@ import type { CommitHook, StepOptions } from "../agent/step.js";
 import { RequestError, TwelveError } from "../errors/index.js";
 import type { Model, OutputMode } from "../model/types.js";
 import { LeaseHeldError, ThreadNotFoundError, VersionConflictError } from "../store/errors.js";
+import { type OutboxEndpoint, withOutbox } from "../store/outbox.js";
 import type { ThreadStore } from "../store/types.js";
 import { type By, type Clock, defaultClock, type Event, makeEvent } from "../thread/event.js";
 import { digestOf } from "../thread/json-safe.js";
@@ -32,6 +33,11 @@ export interface RuntimeOptions extends RunnerLeaseOptions {
   answerWaitMs?: number;
   onEvent?: StepOptions["onEvent"];
   onText?: StepOptions["onText"];
+  /**
+   * Webhook endpoints: every append this runtime makes writes their outbox
+   * rows in its own transaction (`withOutbox`); a dispatcher sends them.
+   */
+  outbox?: { endpoints: readonly OutboxEndpoint[] };
 }
 
 /** What every runtime call returns: the thread as stored, its state, and the request it waits on now. */
@@ -101,7 +107,7 @@ export interface AgentRuntime {
 const ANSWER_EVENT_TYPES = new Set(["approval", "human_response"]);
 
 export function createRuntime(options: RuntimeOptions): AgentRuntime {
-  const { store } = options;
+  const store = options.outbox ? withOutbox(options.store, options.outbox) : options.store;
   const agents = new Map((Array.isArray(options.agents) ? options.agents : [options.agents]).map((a) => [a.name, a]));
   const clock = options.clock ?? defaultClock;
   const answerWait = options.answerWaitMs ?? 10_000;
