@@ -33,8 +33,15 @@ export function errorResponse(c: Context, error: unknown, logger: Logger): Respo
     path: c.req.path,
     error: error instanceof Error ? (error.stack ?? error.message) : String(error),
   });
-  return c.json({ error: { code: "internal", message: "internal error (a bug); see the server log" } }, 500);
+  return c.json({ error: { code: BUG_CODE, message: "internal error (a bug); see the server log" } }, 500);
 }
+
+/**
+ * The body code of a 500: not an error code of the table (nothing throws
+ * it), the server's word for "an error that is not a TwelveError", like the
+ * CLI's `[internal]` and exit 70.
+ */
+export const BUG_CODE = "internal";
 
 /** Details may hold errors, dates or cycles; send what JSON can carry. */
 function jsonSafe(details: Record<string, unknown>): Record<string, unknown> {
