@@ -71,11 +71,11 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
   return { ...target, [head]: setPath(base, rest.join("."), value) };
 }
 
-function describeIssue(issue: z.core.$ZodIssue, source: string): string {
+function describeIssue(issue: z.core.$ZodIssue, source: string, fromEnv: ReadonlySet<string>): string {
   const path = issue.path.map(String);
-  // The innermost path an environment variable sets names that variable instead of the file.
+  // A value an environment variable set names that variable instead of the file.
   for (let i = path.length; i > 0; i--) {
-    const env = envVarOf(path.slice(0, i).join("."));
+    const env = fromEnv.has(path.slice(0, i).join(".")) ? envVarOf(path.slice(0, i).join(".")) : undefined;
     if (env) {
       const rest = path.slice(i);
       return `${env}${rest.length ? ` (${rest.join(".")})` : ""}: ${issue.message}`;
@@ -122,14 +122,15 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
     throw new ConfigError("config_invalid", `${label}: the default export must be an object (use defineConfig({...}))`);
   }
   let merged = raw as Record<string, unknown>;
-  for (const [path, value] of fromEnv(env).values) merged = setPath(merged, path, value);
+  const { values } = fromEnv(env);
+  for (const [path, value] of values) merged = setPath(merged, path, value);
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) {
     const [first] = parsed.error.issues;
     const more = parsed.error.issues.length - 1;
     throw new ConfigError(
       "config_invalid",
-      `${first ? describeIssue(first, label) : `${label}: invalid`}${more > 0 ? ` (and ${more} more)` : ""}`,
+      `${first ? describeIssue(first, label, new Set(values.keys())) : `${label}: invalid`}${more > 0 ? ` (and ${more} more)` : ""}`,
       { issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })) },
     );
   }
@@ -187,5 +188,16 @@ async function importConfig(file: string, cwd: string): Promise<unknown> {
       { cause: error },
     );
   }
-  return mod.default ?? mod.config;
+  let value = mod.default ?? mod.config;
+  // tsx may hand a TypeScript module's namespace back as its default export (CommonJS interop): unwrap it once.
+  const inner = value as Record<string, unknown> | null;
+  if (
+    inner &&
+    typeof inner === "object" &&
+    "default" in inner &&
+    Object.keys(inner).every((k) => ["default", "__esModule", "config"].includes(k))
+  ) {
+    value = inner.default;
+  }
+  return value;
 }
