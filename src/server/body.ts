@@ -52,7 +52,9 @@ export async function readJson<T extends z.ZodType>(c: Context, schema: T, limit
 
 /** Parses the query string with a schema (400 `invalid_input` naming the parameter). */
 export function readQuery<T extends z.ZodType>(c: Context, schema: T): z.output<T> {
-  const parsed = schema.safeParse(c.req.query());
+  // A repeated parameter (?status=done&status=failed) reads as a list, as OpenAPI's form style sends arrays.
+  const query = Object.fromEntries(Object.entries(c.req.queries()).map(([k, v]) => [k, v.length === 1 ? v[0] : v]));
+  const parsed = schema.safeParse(query);
   if (!parsed.success) throw invalidInput("query", parsed.error);
   return parsed.data;
 }

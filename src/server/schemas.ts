@@ -1,7 +1,8 @@
 import { z } from "zod";
 
 /**
- * The HTTP API's bodies, as zod schemas: requests are parsed with them,
+ * The HTTP API's bodies, as zod schemas (strict: the OpenAPI document says
+ * `additionalProperties: false`, and the tests' parse refuses the same): requests are parsed with them,
  * responses are built to them, and /v1/openapi.json is generated from them
  * (openapi.ts), so the document cannot drift from what the server does.
  */
@@ -97,7 +98,7 @@ export const waitQuery = z.strictObject({ wait: z.coerce.number().min(0).max(360
 
 // ── Responses ───────────────────────────────────────────────────────────────
 
-export const by = z.object({ id: z.string(), via: z.string() }).meta({ id: "By" });
+export const by = z.strictObject({ id: z.string(), via: z.string() }).meta({ id: "By" });
 
 export const event = z
   .object({
@@ -145,7 +146,7 @@ export const threadView = z
     version: z.number().int(),
     createdAt: z.string().optional(),
     updatedAt: z.string().optional(),
-    parent: z.object({ threadId: z.string(), eventId: z.string() }).optional(),
+    parent: z.strictObject({ threadId: z.string(), eventId: z.string() }).optional(),
     /** This worker is running the thread now (a `running` thread nobody runs is picked up by a sweep). */
     busy: z.boolean(),
     /** The call repeated an earlier one (same idempotency key): nothing new was written. */
@@ -163,7 +164,7 @@ export const threadSummaryView = z
     version: z.number().int(),
     createdAt: z.string(),
     updatedAt: z.string(),
-    parent: z.object({ threadId: z.string(), eventId: z.string() }).optional(),
+    parent: z.strictObject({ threadId: z.string(), eventId: z.string() }).optional(),
   })
   .meta({ id: "ThreadSummary" });
 
@@ -179,15 +180,15 @@ export const agentView = z
   .object({
     name: z.string(),
     description: z.string().optional(),
-    intents: z.array(z.object({ name: z.string(), description: z.string().optional(), policy: z.string() })),
+    intents: z.array(z.strictObject({ name: z.string(), description: z.string().optional(), policy: z.string() })),
   })
   .meta({ id: "Agent" });
 
-export const agentList = z.object({ agents: z.array(agentView) }).meta({ id: "AgentList" });
+export const agentList = z.strictObject({ agents: z.array(agentView) }).meta({ id: "AgentList" });
 
 export const errorBody = z
   .object({
-    error: z.object({
+    error: z.strictObject({
       code: z.string(),
       message: z.string(),
       details: z.record(z.string(), z.unknown()).optional(),
