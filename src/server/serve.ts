@@ -7,6 +7,7 @@ import { createWorker } from "../runtime/worker.js";
 import type { ThreadStore } from "../store/types.js";
 import { createApp } from "./app.js";
 import { consoleLogger, type Logger, type ServerContext } from "./context.js";
+import { startWebhookDispatcher, webhookOutbox } from "./webhooks/index.js";
 
 export interface StartServerOptions {
   config: ResolvedConfig;
@@ -45,8 +46,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const stop = new AbortController();
   const hooks: (() => void | Promise<void>)[] = [];
   let draining = false;
+  const outbox = webhookOutbox(config);
   const worker = createWorker({
     store,
+    ...(outbox && { outbox }),
     agents: options.agents,
     model: options.model,
     ...(options.leaseTtlMs !== undefined && { leaseTtlMs: options.leaseTtlMs }),
@@ -68,6 +71,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       hooks.push(hook);
     },
   };
+  // Sends the outbox the runtime writes (above); its shutdown hook flushes what is due.
+  startWebhookDispatcher(ctx);
   const app = createApp(ctx, { agents: options.agents.map((a) => a.name), version: options.version ?? "0.0.0" });
   const server = createAdaptorServer({ fetch: app.fetch });
   const host = options.host ?? config.server.host;

@@ -337,7 +337,7 @@ export class MemoryThreadStore implements ThreadStore {
   async settleOutbox(claim: OutboxClaim, outcome: OutboxOutcome): Promise<boolean> {
     checkOutcome(claim, outcome);
     const row = this.#outbox.get(claim.id);
-    if (!row || row.state !== "pending" || row.claimToken !== claim.claimToken) return false;
+    if (row?.state !== "pending" || row.claimToken !== claim.claimToken) return false;
     const o = outcomeColumns(outcome);
     const now = Date.now();
     row.attempts++;

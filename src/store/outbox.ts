@@ -105,6 +105,8 @@ export interface DisabledEndpoint {
 export interface OutboxEndpoint {
   name: string;
   events?: readonly WebhookEventType[];
+  /** Only threads of these agents (default all). */
+  agents?: readonly string[];
 }
 
 /** A row to insert (what the side-row writers take). */
@@ -134,7 +136,9 @@ const TERMINAL: Record<string, WebhookEventType> = {
  * summary after it (both known inside the append's transaction):
  * - `request.answered` for each event that answers a request (`meta.requestId`);
  * - `request.created` when the thread now waits on a request: a pending
- *   request always derives from the batch's last event, so it is new;
+ *   request always derives from the batch's last event, so it is new
+ *   (except `uncertain`, which a running handler's `_started` marker shows
+ *   until its result is committed);
  * - `thread.done` / `thread.failed` / `thread.cancelled` when the batch ends the thread.
  * An annotation-only batch causes nothing.
  */
@@ -160,7 +164,9 @@ export function outboxMessages(events: readonly Event[], summary: ThreadSummary)
   }
   const last = lastSubstantive(events);
   if (!last) return out;
-  if (summary.pending) {
+  // An `uncertain` request derives from the `_started` marker the loop commits right before a handler
+  // runs: at append time it is not a request yet (only a crash makes it one), so it is not announced.
+  if (summary.pending && summary.pending.kind !== "uncertain") {
     const request = requestFromPending(threadId, summary.pending, last.at);
     add(request.eventId, "request.created", request.createdAt, { status: summary.status, request });
   }
@@ -178,12 +184,14 @@ export function outboxMessages(events: readonly Event[], summary: ThreadSummary)
 export function outboxInserts(
   messages: readonly OutboxMessage[],
   endpoints: readonly OutboxEndpoint[],
+  agent?: string,
 ): OutboxInsert[] {
   const rows: OutboxInsert[] = [];
   for (const m of messages) {
     const payload = JSON.stringify(m.payload);
     for (const endpoint of endpoints) {
       if (endpoint.events && !endpoint.events.includes(m.type)) continue;
+      if (endpoint.agents && (agent === undefined || !endpoint.agents.includes(agent))) continue;
       rows.push({ endpoint: endpoint.name, messageId: m.id, type: m.type, threadId: m.threadId, payload });
     }
   }
@@ -234,7 +242,7 @@ export function outboxHook(
   inner?: SideRowsHook,
 ): SideRowsHook {
   return (tx, summary) => {
-    const write = () => writeOutbox(tx, outboxInserts(outboxMessages(events, summary), endpoints));
+    const write = () => writeOutbox(tx, outboxInserts(outboxMessages(events, summary), endpoints, summary.agent));
     const first = inner?.(tx, summary);
     if (first !== undefined && typeof (first as { then?: unknown }).then === "function") {
       return (first as Promise<void>).then(write);

@@ -91,6 +91,23 @@ export function outboxContract(store: () => ThreadStore, reopen?: () => Promise<
     expect(await s.listOutbox({ threadId })).toHaveLength(4);
   });
 
+  it("outbox: a `_started` marker (a handler about to run) announces no uncertain request", async () => {
+    const ep = uid("ep");
+    const { s, threadId, step } = await pausedThread([{ name: ep }]);
+    const approval = ev("approval", { approved: true }, { stepId: step.id, requestId: "rq_x", decision: "approve" });
+    const started = ev(
+      "deploy_started",
+      { arguments: { tag: "v1" } },
+      { kind: "started", stepId: step.id, intent: "deploy" },
+    );
+    const r = await s.append(threadId, [approval, started], { expectedVersion: 2 });
+    expect(r.summary.pendingKind).toBe("uncertain");
+    expect((await s.listOutbox({ endpoint: ep })).map((row) => row.type)).toEqual([
+      "request.created",
+      "request.answered",
+    ]);
+  });
+
   it("outbox: a sideRows hook that fails after the outbox rows rolls them back with the events", async () => {
     const ep = uid("ep");
     const s = store();
