@@ -7,6 +7,7 @@ import { openApiDocument } from "./openapi.js";
 import { registerAgentRoutes } from "./routes/agents.js";
 import { registerRequestRoutes } from "./routes/requests.js";
 import { registerThreadRoutes } from "./routes/threads.js";
+import { registerStreamRoutes } from "./streams.js";
 
 export type { Logger, ServerContext } from "./context.js";
 
@@ -46,9 +47,10 @@ export function createApp(ctx: ServerContext, options: AppOptions): Hono<AuthEnv
     await next();
   });
 
+  // Before the request routes: /v1/requests/stream is not a request id.
+  registerStreamRoutes(app, ctx);
   registerAgentRoutes(app, ctx, options.agents);
   registerThreadRoutes(app, ctx);
   registerRequestRoutes(app, ctx);
-  // S2 plugs in here: registerStreamRoutes(app, ctx) (server/streams.ts).
   return app;
 }
