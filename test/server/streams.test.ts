@@ -136,7 +136,7 @@ describe("SSE streams read from the store, with events appended by another store
       ["event", "2"],
       ["state", undefined],
     ]);
-    expect((first[1]?.data as { event: Event }).event).toEqual(thread.events[1]);
+    expect((first[1] as Message).data).toEqual({ index: 2, event: thread.events[1] });
     expect(first[2]?.data).toMatchObject({ status: "awaiting_approval", request: { id: request?.id } });
     // Another handle appends: an annotation, then a cancel. Both arrive, in order, with the next indexes.
     await other.append(thread.id, [ev("note", "looked at it", { annotation: true })], { expectedVersion: 2 });
