@@ -97,6 +97,16 @@ export const ROUTES: RouteSpec[] = [
     errors: [...WRITE, 404],
   },
   {
+    method: "post",
+    path: "/v1/threads/{id}/cancel",
+    operationId: "cancelThread",
+    summary:
+      "Cancel a thread at its next step boundary (200 cancelled now; 202 recorded while a handler runs; a finished thread as it is)",
+    body: s.cancelBody,
+    responses: { 200: s.threadView, 202: s.threadView },
+    errors: [...WRITE, 404],
+  },
+  {
     method: "get",
     path: "/v1/requests",
     operationId: "listRequests",
@@ -145,6 +155,7 @@ const COMPONENTS = [
   s.decisionBody,
   s.messageBody,
   s.forkBody,
+  s.cancelBody,
 ];
 
 const ref = (schema: z.ZodType): Record<string, unknown> => {
@@ -212,7 +223,7 @@ export function openApiDocument(options: { version: string; serverUrl?: string }
       ...(parameters.length && { parameters }),
       ...(route.body && {
         requestBody: {
-          required: route.method === "post" && route.body !== s.forkBody,
+          required: route.method === "post" && route.body !== s.forkBody && route.body !== s.cancelBody,
           content: { "application/json": { schema: ref(route.body) } },
         },
       }),

@@ -70,6 +70,10 @@ export const messageBody = z
   })
   .meta({ id: "MessageBody" });
 
+export const cancelBody = z
+  .strictObject({ reason: z.string().min(1).max(10_000).optional() })
+  .meta({ id: "CancelBody" });
+
 export const forkBody = z
   .strictObject({ at: id.optional().describe("The event to fork at (default: the last one).") })
   .meta({ id: "ForkBody" });
@@ -151,6 +155,8 @@ export const threadView = z
     busy: z.boolean(),
     /** The call repeated an earlier one (same idempotency key): nothing new was written. */
     duplicate: z.boolean().optional(),
+    /** Cancel: a runner holds the thread; the cancel is recorded and honoured at its next step boundary. */
+    cancelRequested: z.boolean().optional(),
     events: z.array(event),
   })
   .meta({ id: "Thread" });

@@ -416,6 +416,48 @@ describe("reading threads and requests", () => {
   });
 });
 
+describe("cancel", () => {
+  it("a paused thread is cancelled at once (200); its request goes away; a finished thread stays as it is", async () => {
+    const paused = await pausedDivide();
+    const r = await post(`/v1/threads/${paused.id}/cancel`, { reason: "not needed" });
+    expect(r.status).toBe(200);
+    const t = (await r.json()) as ThreadShape & { cancelRequested: boolean };
+    expect(t).toMatchObject({ status: "cancelled", request: null, cancelRequested: false });
+    expect(t.events.at(-1)).toMatchObject({
+      type: "cancelled",
+      data: { reason: "not needed" },
+      meta: { by: { id: "admin", via: "api" } },
+    });
+    const answer = await post(`/v1/requests/${paused.request?.id}`, {
+      decision: "approve",
+      digest: paused.request?.argsDigest,
+    });
+    expect(answer.status).toBe(409);
+    const again = await post(`/v1/threads/${paused.id}/cancel`, {});
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as ThreadShape).status).toBe("cancelled");
+    expect((await post("/v1/threads/thr_nope/cancel", {})).status).toBe(404);
+  });
+
+  it("a running handler is never interrupted: 202 cancelRequested, its result is recorded, then the thread is cancelled", async () => {
+    server.gate.close();
+    const before = server.runs.slow;
+    const slow = (await (
+      await post("/v1/agents/calculator/threads", { message: "slow, then cancel" })
+    ).json()) as ThreadShape;
+    for (let i = 0; i < 100 && server.runs.slow === before; i++) await new Promise((res) => setTimeout(res, 10));
+    const r = await post(`/v1/threads/${slow.id}/cancel`, {});
+    expect(r.status).toBe(202);
+    expect(await r.json()).toMatchObject({ cancelRequested: true });
+    server.gate.open();
+    const settled = await waitSettled(slow.id);
+    expect(settled.status).toBe("cancelled");
+    const types = settled.events.map((e) => e.type);
+    expect(types.indexOf("slow_result")).toBeGreaterThan(-1);
+    expect(types.indexOf("slow_result")).toBeLessThan(types.lastIndexOf("cancelled"));
+  });
+});
+
 describe("auth", () => {
   it("a missing, malformed or unknown key → 401 unauthorized", async () => {
     const none = await call(url("/v1/threads"));

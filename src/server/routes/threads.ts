@@ -10,7 +10,7 @@ import { checkAgent } from "../auth.js";
 import { idempotencyKeyOf, readJson, readQuery } from "../body.js";
 import type { ServerContext } from "../context.js";
 import { acceptedResponse, baseUrl } from "../respond.js";
-import { forkBody, messageBody, threadListQuery, waitQuery } from "../schemas.js";
+import { cancelBody, forkBody, messageBody, threadListQuery, waitQuery } from "../schemas.js";
 import { summaryView, threadView } from "../views.js";
 import { withCurrentRequest } from "./requests.js";
 
@@ -118,5 +118,26 @@ export function registerThreadRoutes(app: Hono<AuthEnv>, ctx: ServerContext): vo
     }
     c.header("Location", `${baseUrl(c, ctx)}/v1/threads/${encodeURIComponent(forked.id)}`);
     return c.json(threadView(forked, { busy: ctx.worker.busy(forked.id) }), 201);
+  });
+
+  /**
+   * Cancel (runtime.cancel): a `cancelled` terminal event at a step
+   * boundary, never over a running handler (its result is recorded first),
+   * never hiding an `uncertain` request. While a runner holds the thread the
+   * cancel is recorded and honoured at its next boundary: 202.
+   */
+  app.post("/v1/threads/:id/cancel", async (c) => {
+    const principal = c.get("principal");
+    const thread = await visibleThread(ctx, principal, c.req.param("id"));
+    const body = await readJson(c, cancelBody, ctx.config.server.bodyLimit);
+    const key = idempotencyKeyOf(c);
+    const done = await ctx.runtime.cancel(thread.id, {
+      by: { id: principal.name, via: "api" },
+      ...(body.reason !== undefined && { reason: body.reason }),
+      ...(key && { idempotencyKey: `api:${principal.name}:${key}` }),
+    });
+    const view = threadView(done.thread, { busy: ctx.worker.busy(thread.id), duplicate: done.duplicate });
+    view.cancelRequested = done.cancelRequested;
+    return c.json(view, done.cancelRequested ? 202 : 200);
   });
 }
