@@ -7,13 +7,12 @@ import { threadView } from "./views.js";
 export function baseUrl(c: Context, ctx: ServerContext): string {
   if (ctx.config.publicUrl) return ctx.config.publicUrl;
   const url = new URL(c.req.url);
-  if (ctx.config.server.trustProxy) {
-    const proto = c.req.header("x-forwarded-proto")?.split(",")[0]?.trim();
-    const host = c.req.header("x-forwarded-host")?.split(",")[0]?.trim();
-    if (proto && /^https?$/.test(proto)) url.protocol = `${proto}:`;
-    if (host) url.host = host;
-  }
-  return url.origin;
+  if (!ctx.config.server.trustProxy) return url.origin;
+  const proto = c.req.header("x-forwarded-proto")?.split(",")[0]?.trim().toLowerCase();
+  const host = c.req.header("x-forwarded-host")?.split(",")[0]?.trim();
+  // The forwarded host replaces host and port together (it names what the client connected to).
+  const scheme = proto === "http" || proto === "https" ? proto : url.protocol.slice(0, -1);
+  return `${scheme}://${host && /^[A-Za-z0-9.:[\]-]+$/.test(host) ? host : url.host}`;
 }
 
 /**

@@ -522,6 +522,27 @@ describe("with no API key configured", () => {
   });
 });
 
+describe("behind a proxy", () => {
+  it("Location uses publicUrl; without it, X-Forwarded-Proto/-Host only when trustProxy is set", async () => {
+    const headers = { "x-forwarded-proto": "https", "x-forwarded-host": "agents.example.com" };
+    const launch = (s: TestServer) => call(`${s.url}/v1/agents/calculator/threads`, json({ message: "add" }, headers));
+    const pub = await startTestServer({ config: { publicUrl: "https://public.example.com/base/" } });
+    const trusting = await startTestServer({ config: { server: { trustProxy: true } } });
+    const plain = await startTestServer();
+    try {
+      expect((await launch(pub)).headers.get("location")).toMatch(
+        /^https:\/\/public\.example\.com\/base\/v1\/threads\/thr_/,
+      );
+      expect((await launch(trusting)).headers.get("location")).toMatch(
+        /^https:\/\/agents\.example\.com\/v1\/threads\/thr_/,
+      );
+      expect((await launch(plain)).headers.get("location")).toMatch(new RegExp(`^${plain.url}/v1/threads/thr_`));
+    } finally {
+      await Promise.all([pub.shutdown(), trusting.shutdown(), plain.shutdown()]);
+    }
+  });
+});
+
 describe("health, readiness and the OpenAPI document", () => {
   it("/healthz and /readyz answer 200; /v1/openapi.json is OpenAPI 3.1 with every route", async () => {
     expect((await call(url("/healthz"))).status).toBe(200);
