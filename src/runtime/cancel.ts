@@ -66,10 +66,7 @@ function cancelledEvent(clock: Clock, thread: Thread, options: CancelOptions): E
 
 /** Thrown by the cancel-aware commit when the loop tries to commit after its thread was cancelled. */
 class CancelStop extends Error {
-  constructor() {
-    super("the thread was cancelled at a step boundary");
-    this.name = "CancelStop";
-  }
+  override name = "CancelStop";
 }
 
 /**

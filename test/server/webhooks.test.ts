@@ -263,10 +263,10 @@ describe("outbound webhooks: outbox → dispatcher → a real receiver verifying
     for (const secrets of [[], ["not base64 !!"]]) {
       try {
         createWebhookDispatcher({ store, endpoints: [{ url: "http://127.0.0.1:9/x", secrets }] });
-        throw new Error("expected a config error");
+        throw new Error("expected a config_invalid error");
       } catch (error) {
         expect(error).toBeInstanceOf(TwelveError);
-        expect((error as TwelveError).code).toBe("config_error");
+        expect((error as TwelveError).code).toBe("config_invalid");
       }
     }
   });

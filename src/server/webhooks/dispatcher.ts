@@ -116,7 +116,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
     const name = e.name ?? e.url;
     if (!Array.isArray(e.secrets) || e.secrets.length === 0) {
       throw new TwelveError(
-        "config_error",
+        "config_invalid",
         `webhook endpoint ${name} has no secret: set secrets.webhooks (TWELVE_WEBHOOK_SECRETS) or the endpoint's secrets to whsec_… values`,
         { endpoint: name },
       );
@@ -237,7 +237,7 @@ function signer(endpoint: string, secret: string, index: number): Webhook {
     return new Webhook(secret);
   } catch {
     throw new TwelveError(
-      "config_error",
+      "config_invalid",
       `webhook secret #${index + 1} of endpoint ${endpoint} is not a Standard Webhooks secret: whsec_ followed by base64 (e.g. whsec_ + 24 random bytes in base64)`,
       { endpoint, index },
     );
