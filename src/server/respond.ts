@@ -33,14 +33,18 @@ export async function acceptedResponse(
   const wait = Math.min(waitSeconds ?? 0, ctx.config.server.maxWaitSeconds);
   if (wait > 0) {
     let timer: NodeJS.Timeout | undefined;
+    let onAbort = () => {};
     await Promise.race([
       accepted.done,
       new Promise<void>((r) => {
         timer = setTimeout(r, wait * 1000);
+        // A shutdown ends the wait at once (the listener goes when the wait ends: one per request would pile up).
+        onAbort = () => r();
+        ctx.signal.addEventListener("abort", onAbort, { once: true });
       }),
-      new Promise<void>((r) => ctx.signal.addEventListener("abort", () => r(), { once: true })),
     ]);
     clearTimeout(timer);
+    ctx.signal.removeEventListener("abort", onAbort);
     // Another runner's own call may still be going (a repeat of a launch): give it the rest of the wait.
     thread = (await ctx.store.get(id)) ?? thread;
   }

@@ -75,6 +75,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   startWebhookDispatcher(ctx);
   const app = createApp(ctx, { agents: options.agents.map((a) => a.name), version: options.version ?? "0.0.0" });
   const server = createAdaptorServer({ fetch: app.fetch });
+  // Idle keep-alive sockets outlive a client's or proxy's own idle timeout (60 s on common load balancers), so
+  // a client never sends a request on a socket the server is closing (ECONNRESET on a POST, which is not retried).
+  (server as { keepAliveTimeout: number }).keepAliveTimeout = 65_000;
+  (server as { headersTimeout: number }).headersTimeout = 66_000;
   const host = options.host ?? config.server.host;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
