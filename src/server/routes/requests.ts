@@ -51,10 +51,7 @@ export function registerRequestRoutes(app: Hono<AuthEnv>, ctx: ServerContext): v
     const allowed = principal.agents;
     if (allowed && !q.agent) {
       const threads = new Map<string, string>();
-      for (const r of page.requests) {
-        const s = await ctx.store.get(r.threadId);
-        if (s) threads.set(r.threadId, s.agent);
-      }
+      for (const r of page.requests) threads.set(r.threadId, (await ctx.store.summary(r.threadId)).agent);
       page.requests = page.requests.filter((r) => allowed.has(threads.get(r.threadId) ?? ""));
     }
     return c.json(page);
