@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { setMaxListeners } from "node:events";
 import type { Agent, NewEvent } from "../agent/agent.js";
 import { TwelveError } from "../errors/index.js";
 import { LeaseHeldError } from "../store/errors.js";
@@ -70,6 +71,8 @@ interface CallContext {
 export function createWorker(options: WorkerOptions): Worker {
   const calls = new AsyncLocalStorage<CallContext>();
   const abort = new AbortController();
+  // Every run in flight listens on this one signal (its lease and its model call): hundreds at once is normal.
+  setMaxListeners(0, abort.signal);
   options.signal?.addEventListener("abort", () => abort.abort(options.signal?.reason), { once: true });
   const running = new Map<string, Set<Promise<unknown>>>();
   const all = new Set<Promise<unknown>>();
