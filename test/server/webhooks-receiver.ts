@@ -29,15 +29,19 @@ export async function startReceiver(secret: string): Promise<{
   url: string;
   deliveries: Delivery[];
   statuses: number[];
+  /** Awaited before each answer (to hold deliveries in flight). */
+  setDelay: (delay: () => Promise<void>) => void;
   close: () => Promise<void>;
 }> {
+  let delay: () => Promise<void> = async () => {};
   const verifier = new Webhook(secret);
   const deliveries: Delivery[] = [];
   const statuses: number[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
+    req.on("end", async () => {
+      await delay();
       const body = Buffer.concat(chunks).toString("utf8");
       const h = req.headers;
       let verified: Delivery["verified"];
@@ -65,6 +69,9 @@ export async function startReceiver(secret: string): Promise<{
     url: `http://127.0.0.1:${port}/hooks`,
     deliveries,
     statuses,
+    setDelay: (d) => {
+      delay = d;
+    },
     close: () =>
       new Promise<void>((r) => {
         server.close(() => r());

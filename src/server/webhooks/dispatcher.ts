@@ -29,7 +29,7 @@ export interface WebhookDispatcherOptions {
   maxDelayMs?: number;
   /** How often the outbox is polled for due rows (default 1 s). */
   pollIntervalMs?: number;
-  /** How long a claim lasts; another process may send the row again after it (default 60 s). */
+  /** How long a claim lasts; another process may send the row again after it (default: the timeout + 5 s). */
   leaseMs?: number;
   /** Per-attempt timeout (default 10 s). */
   timeoutMs?: number;
@@ -59,7 +59,6 @@ const DEFAULTS = {
   baseDelayMs: 5000,
   maxDelayMs: 3600 * 1000,
   pollIntervalMs: 1000,
-  leaseMs: 60_000,
   timeoutMs: 10_000,
   batchSize: 20,
 } as const;
@@ -108,7 +107,8 @@ export function signedHeaders(
  * runs out, with the same id (at-least-once; receivers de-duplicate by id).
  */
 export function createWebhookDispatcher(options: WebhookDispatcherOptions): WebhookDispatcher {
-  const o = { ...DEFAULTS, ...stripUndefined(options) };
+  const given = stripUndefined(options);
+  const o = { ...DEFAULTS, leaseMs: (given.timeoutMs ?? DEFAULTS.timeoutMs) + 5000, ...given };
   const { store, logger } = options;
   const send = options.fetch ?? fetch;
   const endpoints = new Map<string, Resolved>();
