@@ -6,7 +6,7 @@ import { openSqliteStore, type SqliteThreadStore } from "../../src/store/sqlite/
 import type { Event, EventMeta } from "../../src/thread/event.js";
 import { humanRequest } from "../../src/thread/request.js";
 import { createThread } from "../../src/thread/thread.js";
-import { startTestServer, type TestServer } from "./helpers.js";
+import { KEYS, startTestServer, type TestServer } from "./helpers.js";
 
 interface Message {
   id?: string;
@@ -205,5 +205,38 @@ describe("SSE streams read from the store, with events appended by another store
     expect(fresh.requests.map((r) => r.id)).toContain(y.request?.id);
     expect(fresh.requests.map((r) => r.id)).not.toContain(x.request?.id);
     await again.close();
+  });
+
+  it("API keys: a key limited to other agents gets 403 on a thread stream and an empty feed; no key is 401", async () => {
+    const keyed = await startTestServer({
+      store: other,
+      config: {
+        secrets: {
+          apiKeys: [
+            { name: "admin", key: KEYS.admin },
+            { name: "other", key: KEYS.other, agents: ["other"] },
+          ],
+        },
+      },
+    });
+    try {
+      const { thread, request } = await pausedThread();
+      const as = (key: string) => ({ authorization: `Bearer ${key}` });
+      const forbidden = await fetch(`${keyed.url}/v1/threads/${thread.id}/stream`, { headers: as(KEYS.other) });
+      expect(forbidden.status).toBe(403);
+      expect((await fetch(`${keyed.url}/v1/requests/stream`)).status).toBe(401);
+      expect(
+        (await fetch(`${keyed.url}/v1/requests/stream?agent=calculator`, { headers: as(KEYS.other) })).status,
+      ).toBe(403);
+      const limited = await openStream(`${keyed.url}/v1/requests/stream`, as(KEYS.other));
+      expect((await limited.next()).data).toEqual({ requests: [] });
+      await limited.close();
+      const admin = await openStream(`${keyed.url}/v1/requests/stream`, as(KEYS.admin));
+      const all = (await admin.next()).data as { requests: { id: string }[] };
+      expect(all.requests.map((r) => r.id)).toContain(request?.id);
+      await admin.close();
+    } finally {
+      await keyed.shutdown();
+    }
   });
 });

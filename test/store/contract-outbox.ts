@@ -167,6 +167,27 @@ export function outboxContract(store: () => ThreadStore, reopen?: () => Promise<
     expect(await s.claimOutbox({ endpoints: [ep], leaseMs: 1000 })).toEqual([]);
   });
 
+  it("outbox: concurrent claims (two handles when the store has them) never hand out one row twice", async () => {
+    const ep = uid("ep");
+    for (let i = 0; i < 12; i++) await pausedThread([{ name: ep }]);
+    const second = reopen ? await reopen() : store();
+    try {
+      const claimed: number[] = [];
+      const drain = async (s: ThreadStore) => {
+        for (;;) {
+          const rows = await s.claimOutbox({ endpoints: [ep], leaseMs: 60_000, limit: 2 });
+          if (rows.length === 0) return;
+          claimed.push(...rows.map((r) => r.id));
+        }
+      };
+      await Promise.all([drain(store()), drain(second), drain(store()), drain(second)]);
+      expect(claimed).toHaveLength(12);
+      expect(new Set(claimed).size).toBe(12);
+    } finally {
+      if (reopen) await second.close();
+    }
+  });
+
   it("outbox: retries wait their delay and count attempts; a failed row is never claimed again", async () => {
     const ep = uid("ep");
     const { s } = await pausedThread([{ name: ep }]);
