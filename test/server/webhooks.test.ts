@@ -13,8 +13,11 @@ import {
   type WebhookDispatcherOptions,
   type WebhookEndpoint,
 } from "../../src/server/webhooks/index.js";
+import { openPostgresStore, type PostgresThreadStore } from "../../src/store/postgres/index.js";
 import { openSqliteStore, type SqliteThreadStore } from "../../src/store/sqlite/index.js";
 import { type Effect, opsAgent, plannerModel } from "../runtime/fixtures.js";
+import { freshSchema, PG_URL, reportPgSkip } from "../store/pg-env.js";
+import { json, startTestServer } from "./helpers.js";
 import { type Delivery, newSecret, startReceiver } from "./webhooks-receiver.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -270,4 +273,70 @@ describe("outbound webhooks: outbox → dispatcher → a real receiver verifying
       }
     }
   });
+
+  it("twelve serve's config: endpoints from the webhooks section, secrets from secrets.webhooks; a graceful shutdown sends what is due", async () => {
+    const r = await receiver();
+    const server = await startTestServer({
+      store,
+      config: {
+        webhooks: { endpoints: [{ url: r.url, events: ["request.created"] }] },
+        secrets: { webhooks: [r.secret] },
+      },
+    });
+    let stopped = false;
+    try {
+      const launched = await fetch(
+        `${server.url}/v1/agents/calculator/threads?wait=5`,
+        json({ message: "divide 3 by 4" }),
+      );
+      const view = (await launched.json()) as { id: string; request: { id: string } };
+      expect(view.request.id).toMatch(/^rq_/);
+      // Shut down at once: the shutdown hook's last pass sends the due row (the poll would come later).
+      await server.shutdown();
+      stopped = true;
+      expect(r.deliveries.map((d) => [d.verified.ok, payloadOf(d).type, payloadOf(d).data.threadId])).toEqual([
+        [true, "request.created", view.id],
+      ]);
+      expect((await store.listOutbox({ endpoint: r.url }))[0]?.state).toBe("delivered");
+    } finally {
+      if (!stopped) await server.shutdown();
+    }
+  });
 });
+
+if (!reportPgSkip("outbound webhooks on PostgreSQL")) {
+  describe("outbound webhooks on PostgreSQL", () => {
+    it("three dispatchers on three pools (FOR UPDATE SKIP LOCKED) send each of 20 messages once, verified", async () => {
+      const schema = freshSchema("webhooks");
+      const url = PG_URL as string;
+      const stores = await Promise.all([0, 1, 2].map(() => openPostgresStore({ url, schema, max: 3 })));
+      const secret = newSecret();
+      const receiving = await startReceiver(secret);
+      const endpoint = { url: receiving.url, secrets: [secret] };
+      try {
+        const rt = createRuntime({
+          store: stores[0] as PostgresThreadStore,
+          agents: opsAgent([]),
+          model: plannerModel(),
+          outbox: { endpoints: outboxEndpoints([endpoint]) },
+        });
+        for (let i = 0; i < 20; i++) await rt.start("ops", `lookup:${i}`);
+        const dispatchers = stores.map((s) =>
+          createWebhookDispatcher({ store: s, endpoints: [endpoint], pollIntervalMs: 60_000, batchSize: 2 }),
+        );
+        const sent = await Promise.all(dispatchers.map((d) => d.flush()));
+        for (const d of dispatchers) await d.stop({ flush: false });
+        expect(sent.reduce((a, b) => a + b, 0)).toBe(20);
+        expect(receiving.deliveries).toHaveLength(20);
+        expect(receiving.deliveries.every((d) => d.verified.ok)).toBe(true);
+        expect(new Set(receiving.deliveries.map((d) => d.id)).size).toBe(20);
+        const rows = await (stores[0] as PostgresThreadStore).listOutbox({ limit: 1000 });
+        expect(rows.map((row) => row.state)).toEqual(Array(20).fill("delivered"));
+      } finally {
+        await receiving.close();
+        await (stores[0] as PostgresThreadStore).dropSchema();
+        for (const s of stores) await s.close();
+      }
+    });
+  });
+}
