@@ -54,3 +54,4 @@ export {
   type VerifyTokenOptions,
   verifyRequestToken,
 } from "./token.js";
+export { type Accepted, createWorker, type Worker, type WorkerOptions } from "./worker.js";
