@@ -70,10 +70,11 @@ export function registerStreamRoutes(app: Hono<AuthEnv>, ctx: ServerContext, opt
     const from = lastEventIndex(c.req.header("last-event-id") ?? c.req.query("lastEventId"), summary.version);
     return streamSSE(c, async (stream) => {
       let sent = from;
-      let status: string | undefined;
+      // The state last sent: status and pending request (a re-planned approval keeps the status).
+      let shown: string | undefined;
       await loop(stream, async () => {
         const now = await ctx.store.summary(threadId);
-        if (now.version <= sent && now.status === status) return;
+        if (now.version <= sent && shown !== undefined) return;
         const thread = await ctx.store.load(threadId);
         for (let i = sent; i < thread.events.length; i++) {
           await stream.writeSSE({
@@ -84,9 +85,10 @@ export function registerStreamRoutes(app: Hono<AuthEnv>, ctx: ServerContext, opt
         }
         sent = thread.events.length;
         const state = threadState(thread);
-        if (state.status !== status) {
-          status = state.status;
-          const request = state.pending ? requestFromPending(thread.id, state.pending) : undefined;
+        const request = state.pending ? requestFromPending(thread.id, state.pending) : undefined;
+        const key = `${state.status}\n${request?.id ?? ""}`;
+        if (key !== shown) {
+          shown = key;
           await stream.writeSSE({
             event: "state",
             data: JSON.stringify({

@@ -263,15 +263,37 @@ export function withOutbox(store: ThreadStore, options: { endpoints: readonly Ou
     get(target, prop, receiver) {
       if (prop === "append") {
         return (threadId: string, events: readonly Event[], appendOptions: Parameters<ThreadStore["append"]>[2]) =>
-          target.append(threadId, events, {
-            ...appendOptions,
-            sideRows: outboxHook(events, endpoints, appendOptions?.sideRows),
-          });
+          // Most of the loop's batches (a handler's result, a `_started` marker) cause no message: they
+          // keep the store's plain append (on PostgreSQL one statement instead of a transaction).
+          !mayCauseMessages(events)
+            ? target.append(threadId, events, appendOptions)
+            : target.append(threadId, events, {
+                ...appendOptions,
+                sideRows: outboxHook(events, endpoints, appendOptions?.sideRows),
+              });
       }
       const value = Reflect.get(target, prop, receiver);
       return typeof value === "function" ? value.bind(target) : value;
     },
   });
+}
+
+const ENDING_TYPES = new Set(["failed", "cancelled", "escalation"]);
+const PAUSING_POLICIES = new Set(["approve", "human", "async", "done"]);
+
+/**
+ * False only for a batch that `outboxMessages` surely turns into nothing,
+ * whatever the thread before it: no answer event, and a last substantive
+ * event that can neither pause nor end the thread (threadState derives a
+ * pending request or a finished status only from a pausing step, `failed`,
+ * `cancelled` or `escalation`).
+ */
+export function mayCauseMessages(events: readonly Event[]): boolean {
+  if (events.some((e) => !isAnnotation(e) && typeof e.meta?.requestId === "string")) return true;
+  const last = lastSubstantive(events);
+  if (!last) return false;
+  if (ENDING_TYPES.has(last.type)) return true;
+  return last.meta?.kind === "step" && PAUSING_POLICIES.has(String(last.meta.policy));
 }
 
 function checkEndpoints(endpoints: readonly OutboxEndpoint[]): OutboxEndpoint[] {
