@@ -108,6 +108,23 @@ export const ROUTES: RouteSpec[] = [
   },
   {
     method: "get",
+    path: "/v1/threads/{id}/stream",
+    operationId: "streamThread",
+    summary:
+      "Server-sent events of the thread's stored events (id = event index; resume with Last-Event-ID), from any process",
+    responses: { 200: { mediaType: "text/event-stream" } },
+    errors: [...COMMON, 404],
+  },
+  {
+    method: "get",
+    path: "/v1/requests/stream",
+    operationId: "streamRequests",
+    summary: "Server-sent events: a snapshot of the pending requests, then their changes (the inbox's feed)",
+    responses: { 200: { mediaType: "text/event-stream" } },
+    errors: COMMON,
+  },
+  {
+    method: "get",
     path: "/v1/requests",
     operationId: "listRequests",
     summary: "Pending human requests across threads",

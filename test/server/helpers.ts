@@ -66,11 +66,13 @@ export const seen: { method: string; path: string; status: number }[] = [];
 
 /** Finds the route a request matched, to validate its response against the schemas the OpenAPI document is made of. */
 function routeOf(method: string, path: string) {
-  return ROUTES.find((r) => {
+  const matches = ROUTES.filter((r) => {
     if (r.method !== method.toLowerCase()) return false;
     const pattern = new RegExp(`^${r.path.replace(/\{\w+\}/g, "[^/]+")}$`);
     return pattern.test(path);
   });
+  // A static path wins over a parameter (/v1/requests/stream over /v1/requests/{id}), as the router decides.
+  return matches.sort((a, b) => (a.path.match(/\{/g)?.length ?? 0) - (b.path.match(/\{/g)?.length ?? 0))[0];
 }
 
 /**
