@@ -96,10 +96,30 @@ export async function runCancellable(
   let stopped = false;
   const cancellable: CommitHook = async (next, added, durable) => {
     if (stopped) throw new CancelStop();
+    const at = added.findIndex((e) => e.meta?.kind === "started");
+    const base = next.version - added.length;
+    const partial = (): Thread => ({ ...next, events: next.events.slice(0, base + at), version: base + at });
+    // Not over an earlier marker still without its result (an idempotent handler's recovery): that one runs first.
+    if (at >= 0 && (await cancelArrived(next, added.length)) && canCancelNow(partial())) {
+      // A cancel came while the model chose this step (or before an approved step's handler): the
+      // handler has not started, so it never does. Record what came before its `_started` marker, then stop.
+      const before = added.slice(0, at);
+      const current = before.length > 0 ? await commit(partial(), before, true) : await store.load(next.id);
+      stopped = true;
+      await stop(current);
+      throw new CancelStop();
+    }
     const stored = await commit(next, added, durable);
     if (!pendingCancel(stored) || !canCancelNow(stored)) return stored;
     stopped = true;
     return stop(stored);
+  };
+  /** Whether a cancel request was written since the loop's copy (one indexed read; a load only when it moved). */
+  const cancelArrived = async (next: Thread, added: number): Promise<boolean> => {
+    if (pendingCancel(next)) return true;
+    const summary = await store.summary(next.id);
+    if (summary.version <= next.version - added) return false;
+    return pendingCancel(await store.load(next.id)) !== undefined;
   };
   try {
     return await go(thread, cancellable);

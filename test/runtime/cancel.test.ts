@@ -103,6 +103,38 @@ for (const storeCase of storeCases) {
       expect((await store.summary(started.thread.id)).status).toBe("cancelled");
     });
 
+    it("a cancel that arrives during the model call: the chosen step is recorded, its handler never starts", async () => {
+      const planner = plannerModel();
+      let entered: () => void = () => {};
+      const calling = new Promise<void>((r) => {
+        entered = r;
+      });
+      let answer: () => void = () => {};
+      const gate = new Promise<void>((r) => {
+        answer = r;
+      });
+      const gated = {
+        ...planner,
+        async generate(request: Parameters<typeof planner.generate>[0]) {
+          entered();
+          await gate;
+          return planner.generate(request);
+        },
+      };
+      const rt = createRuntime({ store, agents: agent, model: gated, answerWaitMs: 200 });
+      const starting = rt.start(agent, "snap");
+      await calling;
+      const threadId = (await store.list({ agent: agent.name, limit: 1 })).threads[0]?.id as string;
+      const during = await rt.cancel(threadId, { by: carol });
+      expect(during.cancelRequested).toBe(true);
+      answer();
+      const started = await starting;
+      expect(started.state.status).toBe("cancelled");
+      expect(await types(threadId)).toEqual(["user_message", "cancel_requested", "snapshot", "cancelled"]);
+      expect(effects).toHaveLength(0);
+      expect((await store.summary(threadId)).status).toBe("cancelled");
+    });
+
     it("keeps an uncertain request shown: the cancel waits until a human says whether the step ran", async () => {
       const thread = await store.create(uncertainThread(agent.name));
       const request = humanRequest(thread);
