@@ -344,6 +344,34 @@ describe("messages", () => {
   });
 });
 
+describe("?wait and repeated messages", () => {
+  it("?wait ends at its limit with 202 and the thread still running; a repeated message key appends once", async () => {
+    server.gate.close();
+    let t: ThreadShape;
+    try {
+      const started = Date.now();
+      const r = await post("/v1/agents/calculator/threads?wait=0.3", { message: "slow and waited on" });
+      expect(r.status).toBe(202);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+      t = (await r.json()) as ThreadShape;
+      // The handler is running here (busy). Derived from the events alone, a started handler with no result
+      // reads as an uncertain request, in every process: busy is what says this server is still on it.
+      expect(t.busy).toBe(true);
+      expect(t.status).not.toBe("done");
+    } finally {
+      server.gate.open();
+    }
+    expect(await waitSettled(t.id)).toMatchObject({ status: "done" });
+    const m1 = await post(`/v1/threads/${t.id}/messages?wait=5`, { message: "one more" }, { "idempotency-key": "m-1" });
+    expect(m1.status).toBe(200);
+    const m2 = await post(`/v1/threads/${t.id}/messages?wait=5`, { message: "one more" }, { "idempotency-key": "m-1" });
+    expect(m2.status).toBe(200);
+    const after = (await m2.json()) as ThreadShape;
+    expect(after.duplicate).toBe(true);
+    expect(after.events.filter((e) => e.type === "user_message")).toHaveLength(2);
+  });
+});
+
 describe("reading threads and requests", () => {
   it("GET /v1/threads filters by agent, status, request kind and updated-since, with cursor pagination", async () => {
     const since = new Date().toISOString();
