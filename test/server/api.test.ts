@@ -12,6 +12,7 @@ beforeAll(async () => {
           { name: "admin", key: KEYS.admin },
           { name: "reader", key: KEYS.reader, readOnly: true },
           { name: "other", key: KEYS.other, agents: ["other"] },
+          { name: "second", key: KEYS.second },
         ],
       },
       server: { bodyLimit: 4096 },
@@ -298,6 +299,13 @@ describe("launch idempotency", () => {
     );
     expect(changed.status).toBe(422);
     expect((await errorOf(changed)).code).toBe("idempotency_conflict");
+    // The key's scope is the API key: another client's "L1" is its own launch.
+    const second = await call(
+      url("/v1/agents/calculator/threads"),
+      json({ message: "add please" }, { ...auth(KEYS.second), "idempotency-key": "L1" }),
+    );
+    expect(second.status).toBe(202);
+    expect(((await second.json()) as ThreadShape).id).not.toBe(a.id);
     const bad = await post("/v1/agents/calculator/threads", { message: "x" }, { "idempotency-key": "has space" });
     expect(bad.status).toBe(400);
   });

@@ -123,6 +123,7 @@ export const KEYS = {
   admin: "admin-key-0123456789abcdef",
   reader: "reader-key-0123456789abcdef",
   other: "other-agent-key-0123456789ab",
+  second: "second-client-key-0123456789",
 };
 
 export async function startTestServer(
