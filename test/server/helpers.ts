@@ -92,12 +92,19 @@ export async function call(url: string, init: RequestInit = {}): Promise<Respons
 export async function validate(method: string, pathname: string, response: Response): Promise<void> {
   if (!pathname.startsWith("/v1/") || pathname === "/v1/openapi.json") return;
   const type = response.headers.get("content-type") ?? "";
+  const route = routeOf(method, pathname);
   if (response.status >= 400) {
     if (!type.includes("application/json")) throw new Error(`${method} ${pathname}: ${response.status} is not JSON`);
     errorBody.strict().parse(await response.json());
+    // The document lists the error statuses of each route; an unknown route is 404 (route_not_found).
+    if (route && !route.errors.includes(response.status)) {
+      throw new Error(`${method} ${pathname}: error status ${response.status} is not in the OpenAPI document`);
+    }
+    if (!route && response.status !== 404 && response.status !== 401 && response.status !== 403) {
+      throw new Error(`${method} ${pathname}: ${response.status} on a path the document does not have`);
+    }
     return;
   }
-  const route = routeOf(method, pathname);
   if (!route) throw new Error(`${method} ${pathname}: no route in the OpenAPI table`);
   const schema = route.responses[response.status];
   if (!schema) throw new Error(`${method} ${pathname}: status ${response.status} is not documented`);
