@@ -370,6 +370,20 @@ export class MemoryThreadStore implements ThreadStore {
     return structuredClone([...this.#disabled.values()].sort((a, b) => (a.endpoint < b.endpoint ? -1 : 1)));
   }
 
+  async pruneOutbox(olderThan: Date): Promise<number> {
+    const ms = checkDate(olderThan, "olderThan");
+    let deleted = 0;
+    for (const [id, r] of this.#outbox) {
+      const settled = r.deliveredAt ?? r.failedAt;
+      if (settled !== undefined && Date.parse(settled) < ms) {
+        this.#outbox.delete(id);
+        this.#outboxKeys.delete(JSON.stringify([r.endpoint, r.messageId]));
+        deleted++;
+      }
+    }
+    return deleted;
+  }
+
   async listOutbox(filter: OutboxFilter = {}): Promise<OutboxRow[]> {
     const limit = outboxLimit(filter);
     return structuredClone(

@@ -288,6 +288,8 @@ export interface ThreadStore {
   disabledOutboxEndpoints(): Promise<DisabledEndpoint[]>;
   /** Outbox rows, oldest first (inspection, tests). */
   listOutbox(filter?: OutboxFilter): Promise<OutboxRow[]>;
+  /** Deletes delivered and failed outbox rows settled before `olderThan`; returns how many. Pending rows stay. */
+  pruneOutbox(olderThan: Date): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -246,6 +246,23 @@ export function outboxContract(store: () => ThreadStore, reopen?: () => Promise<
     expect(rows[1]?.payload).toMatchObject({ data: { status: "cancelled", reason: "not today" } });
   });
 
+  it("outbox: pruning deletes settled rows older than the cut, never pending ones", async () => {
+    const ep = uid("ep");
+    const { s } = await pausedThread([{ name: ep }]);
+    await pausedThread([{ name: ep }]);
+    await pausedThread([{ name: ep }]);
+    const [a, b] = await s.claimOutbox({ endpoints: [ep], leaseMs: 60_000, limit: 2 });
+    await s.settleOutbox(a as { id: number }, { delivered: true });
+    await s.settleOutbox(b as { id: number }, { failed: true, error: "gave up" });
+    expect(await s.pruneOutbox(new Date(Date.now() - 60_000))).toBe(0);
+    await sleep(5);
+    const pruned = await s.pruneOutbox(new Date(Date.now() + 1));
+    expect(pruned).toBeGreaterThanOrEqual(2);
+    const left = await s.listOutbox({ endpoint: ep });
+    expect(left.map((r) => r.state)).toEqual(["pending"]);
+    expect(await code(s.pruneOutbox(new Date("nope")))).toBe("invalid_input");
+  });
+
   it("outbox: bad input gets invalid_input", async () => {
     const s = store();
     expect(await code(s.claimOutbox({ leaseMs: 0 }))).toBe("invalid_input");

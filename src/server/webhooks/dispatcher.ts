@@ -35,6 +35,8 @@ export interface WebhookDispatcherOptions {
   timeoutMs?: number;
   /** Rows claimed per poll (default 20). */
   batchSize?: number;
+  /** Delivered and failed rows are deleted this long after they settled (default 7 days; checked hourly). */
+  keepSettledMs?: number;
   logger?: Logger;
   fetch?: typeof fetch;
 }
@@ -61,6 +63,7 @@ const DEFAULTS = {
   pollIntervalMs: 1000,
   timeoutMs: 10_000,
   batchSize: 20,
+  keepSettledMs: 7 * 24 * 3600 * 1000,
 } as const;
 
 /** The outbox endpoints (what rows to write) for these webhook endpoints. */
@@ -202,10 +205,19 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
     return running;
   };
 
+  let prunedAt = 0;
+  const prune = async () => {
+    if (Date.now() - prunedAt < 3600 * 1000) return;
+    prunedAt = Date.now();
+    const deleted = await store.pruneOutbox(new Date(Date.now() - o.keepSettledMs));
+    if (deleted > 0) logger?.info("pruned settled webhook messages", { deleted });
+  };
+
   const schedule = () => {
     if (stopped || names.length === 0) return;
     timer = setTimeout(() => {
-      run()
+      prune()
+        .then(run)
         .catch((error: unknown) => logger?.error("webhook dispatch failed", { error: String(error) }))
         .finally(schedule);
     }, o.pollIntervalMs);

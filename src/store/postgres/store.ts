@@ -480,6 +480,15 @@ export class PostgresThreadStore implements ThreadStore {
     }));
   }
 
+  async pruneOutbox(olderThan: Date): Promise<number> {
+    const ms = checkDate(olderThan, "olderThan");
+    const { rowCount } = await this.pool.query(
+      `DELETE FROM ${this.#t.outbox} WHERE (delivered_ms IS NOT NULL AND delivered_ms < $1) OR (failed_ms IS NOT NULL AND failed_ms < $1)`,
+      [ms],
+    );
+    return rowCount ?? 0;
+  }
+
   async listOutbox(filter: OutboxFilter = {}): Promise<OutboxRow[]> {
     const limit = outboxLimit(filter);
     const where: string[] = [];

@@ -572,6 +572,16 @@ export class SqliteThreadStore implements ThreadStore {
     );
   }
 
+  pruneOutbox(olderThan: Date): Promise<number> {
+    return this.#run(() => {
+      const ms = checkDate(olderThan, "olderThan");
+      this.#durability(false);
+      return this.#stmt(
+        "DELETE FROM twelve_outbox WHERE (delivered_ms IS NOT NULL AND delivered_ms < ?) OR (failed_ms IS NOT NULL AND failed_ms < ?)",
+      ).run(ms, ms).changes;
+    });
+  }
+
   listOutbox(filter: OutboxFilter = {}): Promise<OutboxRow[]> {
     return this.#run(() => {
       const limit = outboxLimit(filter);
