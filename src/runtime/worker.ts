@@ -65,7 +65,8 @@ export interface WorkerOptions extends Omit<RuntimeOptions, "store" | "signal"> 
 /** What the store proxy reports to the call running in this async context: its first accepted write. */
 interface CallContext {
   accepted: boolean;
-  accept(thread: Thread, duplicate: boolean): void;
+  /** The first write: the thread itself (created), or its id (appended: loaded outside the commit path). */
+  accept(thread: Thread | string, duplicate: boolean): void;
 }
 
 export function createWorker(options: WorkerOptions): Worker {
@@ -105,7 +106,7 @@ export function createWorker(options: WorkerOptions): Worker {
           const appended = await target.append(threadId, events, o);
           const ctx = calls.getStore();
           // Only the call's first write is reported; the loop's later commits pass straight through.
-          if (ctx && !ctx.accepted) ctx.accept(await target.load(threadId), appended.duplicate);
+          if (ctx && !ctx.accepted) ctx.accept(threadId, appended.duplicate);
           return appended;
         };
       }
@@ -150,9 +151,12 @@ export function createWorker(options: WorkerOptions): Worker {
         accept(thread, duplicate) {
           if (accepted) return;
           accepted = true;
-          threadId = thread.id;
-          if (!knownThreadId) track(thread.id, done);
-          resolveAccepted({ thread, duplicate, done });
+          const id = typeof thread === "string" ? thread : thread.id;
+          threadId = id;
+          if (!knownThreadId) track(id, done);
+          if (typeof thread !== "string") return resolveAccepted({ thread, duplicate, done });
+          // Loaded beside the loop, not inside its commit: the run goes on while the caller gets its answer.
+          base.load(id).then((loaded) => resolveAccepted({ thread: loaded, duplicate, done }), rejectAccepted);
         },
       };
       const done: Promise<RuntimeResult | undefined> = calls.run(ctx, call).then(

@@ -36,7 +36,8 @@ describe("the worker (runtime/worker.ts)", () => {
     });
     expect((await store.load(paused.thread.id)).version).toBe(paused.thread.version);
     const accepted = await worker.answer({ decision: "approve", digest: request.argsDigest, requestId: request.id });
-    expect(accepted.thread.events.at(-1)).toMatchObject({ type: "approval" });
+    // The thread as loaded once the answer was appended (the loop may already be past it).
+    expect(accepted.thread.events.map((e) => e.type)).toContain("approval");
     expect((await accepted.done)?.state.status).toBe("done");
   });
 
