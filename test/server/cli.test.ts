@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -80,6 +80,28 @@ describe("twelve serve (the built CLI)", () => {
     expect(await answered.json()).toMatchObject({ id: thread.id, status: "done", output: { message: "0.75" } });
     second.child.kill("SIGINT");
     expect(await second.exited).toBe(0);
+  });
+
+  it("reads twelve.config.mjs (--config): agents by path with their model, the store, API keys", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "twelve-serve-"));
+    writeFileSync(
+      join(dir, "twelve.config.mjs"),
+      `export default {
+  agents: [{ agent: ${JSON.stringify(agent)}, model: ${JSON.stringify(`rules:${rules}`)} }],
+  store: "config.db",
+  secrets: { apiKeys: [{ name: "from-config", key: ${JSON.stringify(KEY)} }] },
+};
+`,
+    );
+    const s = await serve(["--config", join(dir, "twelve.config.mjs"), "--port", "0"]);
+    expect((await call(`${s.url}/v1/agents`)).status).toBe(401);
+    const r = await call(`${s.url}/v1/agents/calculator/threads?wait=5`, json({ message: "divide 3 by 4" }, auth));
+    expect(r.status).toBe(201);
+    const t = (await r.json()) as { events: { meta?: { by?: unknown } }[] };
+    expect(t.events[0]?.meta?.by).toEqual({ id: "from-config", via: "api" });
+    expect(existsSync(join(dir, "config.db"))).toBe(true);
+    s.child.kill("SIGTERM");
+    expect(await s.exited).toBe(0);
   });
 
   it("at start-up picks up a thread a dead process left running", async () => {
