@@ -36,6 +36,15 @@ export { defaultPrompt, outputFormatText } from "./agent/prompt.js";
 export { acceptEvent, resume } from "./agent/resume.js";
 export { type RunOptions, run } from "./agent/run.js";
 export { type CommitHook, type StepOptions, step } from "./agent/step.js";
+export {
+  ConfigError,
+  defineConfig,
+  ENV_VARS,
+  type LoadConfigOptions,
+  loadConfig,
+  type ResolvedConfig,
+  type TwelveConfig,
+} from "./config/index.js";
 export * from "./context/index.js";
 export * from "./errors/index.js";
 export {

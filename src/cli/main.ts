@@ -4,6 +4,7 @@ import { isatty } from "node:tty";
 import { Command, Option } from "commander";
 import { exitCodeOf, isTwelveError, TwelveError } from "../errors/index.js";
 import { type CliIO, runCommand } from "./commands/run.js";
+import { serveCommand } from "./commands/serve.js";
 import { threadsCommand } from "./commands/threads.js";
 import { EXIT, EXIT_CODES_HELP, explainError, isPromptExit } from "./errors.js";
 import { output } from "./output.js";
@@ -105,6 +106,20 @@ export function program(setExitCode: (code: number) => void = () => {}): Command
       setExitCode(await runCommand(agent, message, options, io()));
     });
 
+  cli
+    .command("serve")
+    .description("Serve agents over HTTP (the /v1 API) with an in-process worker; SIGTERM drains and exits 0")
+    .argument("[agents...]", "agent modules (.ts or .js) to serve, besides those in twelve.config.ts")
+    .option("-m, --model <spec>", "model for every agent (default: the config's, $TWELVE_MODEL, the module's export)")
+    .option("-p, --port <port>", "port to listen on (default: $TWELVE_PORT or 8787; 0 picks a free one)")
+    .option("--host <host>", "interface to listen on (default: $TWELVE_HOST or 127.0.0.1)")
+    .option("--store <spec>", "thread store: SQLite file, sqlite:<path> or postgres:// URL (default: $TWELVE_STORE)")
+    .option("-c, --config <file>", "config file (default: $TWELVE_CONFIG or ./twelve.config.ts if present)")
+    .addHelpText("after", "\nEndpoints, settings and environment variables: docs/server.md in the installed package")
+    .action(async (agents: string[], options) => {
+      setExitCode(await serveCommand(agents, options, io()));
+    });
+
   // `twelve threads …` parses its own arguments (and its own --help: twelve threads --help).
   cli
     .command("threads")
@@ -131,7 +146,7 @@ export function program(setExitCode: (code: number) => void = () => {}): Command
       }
       const command = cli.commands.find((c) => c.name() === name && name !== "help");
       if (!command)
-        throw new TwelveError("invalid_flag", `unknown command "${name}"; the commands are run and threads`);
+        throw new TwelveError("invalid_flag", `unknown command "${name}"; the commands are run, serve and threads`);
       command.outputHelp();
     });
 

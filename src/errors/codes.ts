@@ -76,7 +76,7 @@ export const ERROR_CODES = {
     409,
     "The request is no longer pending: someone answered it (details say who, when, via what).",
   ),
-  request_changed: input(422, "The request's arguments changed since the answer (or its token) was made for them."),
+  request_changed: input(409, "The request's arguments changed since the answer (or its token) was made for them."),
   invalid_decision: input(422, "The request does not allow this decision, or its payload is wrong."),
   request_not_found: input(404, "No such request: malformed id, unknown thread or event, or not pending."),
   request_required: input(400, "An answer to a request must name the request (requestId)."),
@@ -168,11 +168,31 @@ export const ERROR_CODES = {
     "The SQLite driver (better-sqlite3) cannot load its native module: rebuild it or use another store.",
   ),
 
+  // ── HTTP server ──────────────────────────────────────────────────────────
+  invalid_json: input(400, "Server: the request body is not valid JSON."),
+  unsupported_media_type: input(415, "Server: the request body is not JSON (Content-Type must be application/json)."),
+  payload_too_large: input(413, "Server: the request body is larger than the configured limit (server.bodyLimit)."),
+  route_not_found: input(404, "Server: no endpoint at this method and path."),
+  unauthorized: input(401, "Server: the API key is missing, malformed or unknown (Authorization: Bearer <key>)."),
+  forbidden: input(403, "Server: the API key may not do this (read-only, or limited to other agents)."),
+  loopback_only: input(403, "Server: no API key is configured, so /v1 answers only on the loopback interface."),
+  busy: retry(409, "Server: the thread is running right now; try again once it pauses or ends."),
+  request_pending: input(
+    409,
+    "Server: the thread waits on a request; answer it, or send the message naming the request it rejects.",
+  ),
+  draining: retry(503, "Server: shutting down; retry (another instance takes the call)."),
+
   // ── Configuration, CLI, I/O ──────────────────────────────────────────────
   config_error: input(
     400,
     "Kept for agent authors' own configuration errors (examples/deploybot); twelve itself throws the specific codes.",
   ),
+  config_invalid: input(
+    400,
+    "A twelve.config.ts setting (or the environment variable that sets it) is invalid, or the file fails to load.",
+  ),
+  config_not_found: input(400, "The config file named by --config or $TWELVE_CONFIG does not exist."),
   invalid_flag: input(400, "CLI: a flag, an environment variable or a command is invalid."),
   invalid_answer: input(400, "CLI: an answer typed or piped in cannot be read as a decision."),
   too_deeply_nested: input(400, "A value is nested too deeply to process."),

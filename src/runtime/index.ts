@@ -3,6 +3,14 @@
  * workers) starts, answers and continues threads through `createRuntime`,
  * under the thread's lease, with the request and responder checks.
  */
+
+export {
+  CANCEL_REQUESTED,
+  CANCELLED,
+  type CancelOptions,
+  canCancelNow,
+  pendingCancel,
+} from "./cancel.js";
 export { type AppendOverResult, appendOver, storeCommit } from "./commit.js";
 export {
   type InboundProcessor,
@@ -46,3 +54,4 @@ export {
   type VerifyTokenOptions,
   verifyRequestToken,
 } from "./token.js";
+export { type Accepted, createWorker, type Worker, type WorkerOptions } from "./worker.js";

@@ -2,10 +2,11 @@ import type { Agent, NewEvent } from "../agent/agent.js";
 import { acceptAnswer } from "../agent/answer.js";
 import { acceptEvent } from "../agent/resume.js";
 import { run } from "../agent/run.js";
-import type { StepOptions } from "../agent/step.js";
+import type { CommitHook, StepOptions } from "../agent/step.js";
 import { RequestError, TwelveError } from "../errors/index.js";
 import type { Model, OutputMode } from "../model/types.js";
 import { LeaseHeldError, ThreadNotFoundError, VersionConflictError } from "../store/errors.js";
+import { type OutboxEndpoint, withOutbox } from "../store/outbox.js";
 import type { ThreadStore } from "../store/types.js";
 import { ANSWER_EVENT_TYPES, intentOfResult } from "../thread/builtin.js";
 import { type By, type Clock, defaultClock, type Event, makeEvent } from "../thread/event.js";
@@ -13,6 +14,7 @@ import { digestOf } from "../thread/json-safe.js";
 import { type Answer, type HumanRequest, humanRequest, parseRequestId } from "../thread/request.js";
 import { type ThreadState, threadState } from "../thread/status.js";
 import { createThread, type Thread } from "../thread/thread.js";
+import { type CancelOptions, cancelThread, runCancellable } from "./cancel.js";
 import { type AppendOverResult, appendOver, storeCommit } from "./commit.js";
 import { type RunnerLeaseOptions, withLease } from "./lease.js";
 import { listRequests, type RequestFilter, type RequestPage } from "./requests.js";
@@ -33,6 +35,11 @@ export interface RuntimeOptions extends RunnerLeaseOptions {
   onEvent?: StepOptions["onEvent"];
   onText?: StepOptions["onText"];
   onPartial?: StepOptions["onPartial"];
+  /**
+   * Webhook endpoints: every append this runtime makes writes their outbox
+   * rows in its own transaction (`withOutbox`); a dispatcher sends them.
+   */
+  outbox?: { endpoints: readonly OutboxEndpoint[] };
 }
 
 /** What every runtime call returns: the thread as stored, its state, and the request it waits on now. */
@@ -90,10 +97,17 @@ export interface AgentRuntime {
   request(requestId: string): Promise<HumanRequest>;
   /** Pending requests across threads (what waits for a human), from the store's indexes. */
   requests(filter?: RequestFilter): Promise<RequestPage>;
+  /**
+   * Cancels a thread at a step boundary (docs/runtime.md, "Cancel"): a
+   * `cancelled` event now, or, while a handler runs or an `uncertain`
+   * request waits, a request the loop honours at its next boundary
+   * (`cancelRequested`). A finished thread comes back as it is.
+   */
+  cancel(threadId: string, options?: CancelOptions): Promise<RuntimeResult & { cancelRequested: boolean }>;
 }
 
 export function createRuntime(options: RuntimeOptions): AgentRuntime {
-  const { store } = options;
+  const store = options.outbox ? withOutbox(options.store, options.outbox) : options.store;
   const agents = new Map((Array.isArray(options.agents) ? options.agents : [options.agents]).map((a) => [a.name, a]));
   const clock = options.clock ?? defaultClock;
   const answerWait = options.answerWaitMs ?? 10_000;
@@ -119,11 +133,17 @@ export function createRuntime(options: RuntimeOptions): AgentRuntime {
   };
   const lease = (threadId: string, waitMs: number, fn: (signal: AbortSignal) => Promise<Thread>) =>
     withLease(store, threadId, { ...options, leaseWaitMs: waitMs }, fn);
-  const runLoop = async (agent: Agent, thread: Thread, signal: AbortSignal): Promise<Thread> =>
+  const runLoop = async (agent: Agent, thread: Thread, signal: AbortSignal): Promise<Thread> => {
+    const model = await modelFor(agent);
+    return runCancellable(store, clock, thread, storeCommit(store), options.onEvent, (current, commit) =>
+      runOnce(agent, current, model, commit, signal),
+    );
+  };
+  const runOnce = (agent: Agent, thread: Thread, model: Model, commit: CommitHook, signal: AbortSignal) =>
     run(agent, thread, {
-      model: await modelFor(agent),
+      model,
       runtime: clock,
-      commit: storeCommit(store),
+      commit,
       signal,
       ...(options.output && { output: options.output }),
       ...(options.maxSteps && { maxSteps: options.maxSteps }),
@@ -301,6 +321,21 @@ export function createRuntime(options: RuntimeOptions): AgentRuntime {
     },
 
     requests: (filter) => listRequests(store, filter),
+
+    async cancel(threadId, cancelOptions = {}) {
+      const done = await cancelThread(
+        {
+          store,
+          clock,
+          lease: (id, waitMs, fn) => withLease(store, id, { ...options, leaseWaitMs: waitMs }, fn),
+          waitMs: Math.min(answerWait, 1000),
+          ...(options.onEvent && { onEvent: options.onEvent }),
+        },
+        threadId,
+        cancelOptions,
+      );
+      return { ...result(done.thread, done.duplicate), cancelRequested: done.cancelRequested };
+    },
   };
   return runtime;
 }

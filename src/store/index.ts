@@ -18,6 +18,21 @@ export {
 } from "./errors.js";
 export { MemoryThreadStore, memoryStore } from "./memory.js";
 export { openStore } from "./open.js";
+export {
+  type ClaimOutboxOptions,
+  type DisabledEndpoint,
+  type OutboxClaim,
+  type OutboxEndpoint,
+  type OutboxFilter,
+  type OutboxMessage,
+  type OutboxOutcome,
+  type OutboxRow,
+  type OutboxState,
+  outboxMessages,
+  WEBHOOK_EVENT_TYPES,
+  type WebhookEventType,
+  withOutbox,
+} from "./outbox.js";
 export type {
   AppendOptions,
   AppendResult,

@@ -19,6 +19,20 @@ import {
   ThreadNotFoundError,
   VersionConflictError,
 } from "./errors.js";
+import {
+  type ClaimOutboxOptions,
+  checkClaim,
+  checkEndpointName,
+  checkOutcome,
+  type DisabledEndpoint,
+  type OutboxClaim,
+  type OutboxFilter,
+  type OutboxInsert,
+  type OutboxOutcome,
+  type OutboxRow,
+  outboxLimit,
+  outcomeColumns,
+} from "./outbox.js";
 import { checkCreateOnce, checkDate, checkInbound, checkKey, errorText, inboundFilter } from "./records.js";
 import {
   type AppendOptions,
@@ -71,6 +85,11 @@ export class MemoryThreadStore implements ThreadStore {
   readonly #launches = new Map<string, { threadId: string; bodyHash: string; createdMs: number }>();
   /** Inbound records by `[source, id]` as JSON. */
   readonly #inbound = new Map<string, Inbound>();
+  /** Outbox rows by id, and the endpoints disabled. */
+  readonly #outbox = new Map<number, OutboxRow>();
+  readonly #outboxKeys = new Set<string>();
+  #outboxSeq = 0;
+  readonly #disabled = new Map<string, DisabledEndpoint>();
   // Keeps updatedAt strictly increasing so ordering is deterministic even within one millisecond.
   #lastMs = 0;
 
@@ -161,8 +180,10 @@ export class MemoryThreadStore implements ThreadStore {
       summary.updatedAt = new Date(updatedMs).toISOString();
       applyDerived(summary, deriveColumns(thread, summary.channel ?? null));
     }
+    const staged: OutboxInsert[] = [];
     if (options.sideRows) {
-      const out = options.sideRows({ kind: "memory" }, structuredClone(summary));
+      const outbox = { insert: (rows: readonly OutboxInsert[]) => staged.push(...structuredClone(rows)) };
+      const out = options.sideRows({ kind: "memory", outbox }, structuredClone(summary));
       if (out !== undefined && typeof (out as { then?: unknown })?.then === "function") {
         const busy = Promise.resolve(out).then(
           () => {},
@@ -179,6 +200,7 @@ export class MemoryThreadStore implements ThreadStore {
     entry.thread = thread;
     entry.summary = summary;
     entry.updatedMs = updatedMs;
+    this.#insertOutbox(staged);
     if (key !== undefined) entry.keys.set(key, { from, count: copies.length });
     return {
       version: thread.version,
@@ -267,6 +289,115 @@ export class MemoryThreadStore implements ThreadStore {
         if (r.lastError !== undefined) record.lastError = r.lastError;
         return record;
       });
+  }
+
+  #insertOutbox(rows: readonly OutboxInsert[]): void {
+    const now = Date.now();
+    for (const r of rows) {
+      const k = JSON.stringify([r.endpoint, r.messageId]);
+      if (this.#outboxKeys.has(k)) continue;
+      this.#outboxKeys.add(k);
+      const id = ++this.#outboxSeq;
+      this.#outbox.set(id, {
+        id,
+        endpoint: r.endpoint,
+        messageId: r.messageId,
+        type: r.type,
+        threadId: r.threadId,
+        payload: JSON.parse(r.payload),
+        state: "pending",
+        attempts: 0,
+        createdAt: new Date(now).toISOString(),
+        nextAttemptAt: new Date(now).toISOString(),
+      });
+    }
+  }
+
+  async claimOutbox(options: ClaimOutboxOptions): Promise<OutboxRow[]> {
+    const { leaseMs, limit, endpoints } = checkClaim(options);
+    const now = Date.now();
+    const due = [...this.#outbox.values()]
+      .filter(
+        (r) =>
+          r.state === "pending" &&
+          Date.parse(r.nextAttemptAt) <= now &&
+          (r.claimedUntil === undefined || Date.parse(r.claimedUntil) <= now) &&
+          !this.#disabled.has(r.endpoint) &&
+          (endpoints === undefined || endpoints.includes(r.endpoint)),
+      )
+      .sort((a, b) => Date.parse(a.nextAttemptAt) - Date.parse(b.nextAttemptAt) || a.id - b.id)
+      .slice(0, limit);
+    for (const r of due) {
+      r.claimToken = randomToken();
+      r.claimedUntil = new Date(now + leaseMs).toISOString();
+    }
+    return structuredClone(due);
+  }
+
+  async settleOutbox(claim: OutboxClaim, outcome: OutboxOutcome): Promise<boolean> {
+    checkOutcome(claim, outcome);
+    const row = this.#outbox.get(claim.id);
+    if (row?.state !== "pending" || row.claimToken !== claim.claimToken) return false;
+    const o = outcomeColumns(outcome);
+    const now = Date.now();
+    row.attempts++;
+    delete row.claimToken;
+    delete row.claimedUntil;
+    if (o.status !== null) row.lastStatus = o.status;
+    if (o.error !== null) row.lastError = o.error;
+    if (o.delivered) {
+      row.state = "delivered";
+      row.deliveredAt = new Date(now).toISOString();
+    } else if (o.failed) {
+      row.state = "failed";
+      row.failedAt = new Date(now).toISOString();
+    } else row.nextAttemptAt = new Date(now + o.retryInMs).toISOString();
+    return true;
+  }
+
+  async setOutboxEndpoint(endpoint: string, state: { disabled: boolean; reason?: string }): Promise<void> {
+    checkEndpointName(endpoint);
+    if (!state?.disabled) {
+      this.#disabled.delete(endpoint);
+      return;
+    }
+    const entry: DisabledEndpoint = { endpoint, disabledAt: new Date().toISOString() };
+    if (state.reason !== undefined) entry.reason = state.reason;
+    this.#disabled.set(endpoint, entry);
+  }
+
+  async disabledOutboxEndpoints(): Promise<DisabledEndpoint[]> {
+    return structuredClone([...this.#disabled.values()].sort((a, b) => (a.endpoint < b.endpoint ? -1 : 1)));
+  }
+
+  async pruneOutbox(olderThan: Date): Promise<number> {
+    const ms = checkDate(olderThan, "olderThan");
+    let deleted = 0;
+    for (const [id, r] of this.#outbox) {
+      const settled = r.deliveredAt ?? r.failedAt;
+      if (settled !== undefined && Date.parse(settled) < ms) {
+        this.#outbox.delete(id);
+        this.#outboxKeys.delete(JSON.stringify([r.endpoint, r.messageId]));
+        deleted++;
+      }
+    }
+    return deleted;
+  }
+
+  async listOutbox(filter: OutboxFilter = {}): Promise<OutboxRow[]> {
+    const limit = outboxLimit(filter);
+    return structuredClone(
+      [...this.#outbox.values()]
+        .filter(
+          (r) =>
+            (filter.endpoint === undefined || r.endpoint === filter.endpoint) &&
+            (filter.threadId === undefined || r.threadId === filter.threadId) &&
+            (filter.messageId === undefined || r.messageId === filter.messageId) &&
+            (filter.state === undefined || r.state === filter.state),
+        )
+        .sort((a, b) => a.id - b.id)
+        .slice(0, limit),
+    );
   }
 
   async list(filter: ListFilter = {}): Promise<ListPage> {

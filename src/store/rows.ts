@@ -22,7 +22,7 @@ export interface ThreadRow {
   archived_ms: number | string | null;
 }
 
-const STATUSES = new Set(["running", "awaiting_approval", "awaiting_human", "waiting", "done", "failed"]);
+const STATUSES = new Set(["running", "awaiting_approval", "awaiting_human", "waiting", "done", "failed", "cancelled"]);
 
 export function rowToSummary(row: ThreadRow): ThreadSummary {
   if (!STATUSES.has(row.status)) {

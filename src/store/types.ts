@@ -1,6 +1,15 @@
 import type { Event } from "../thread/event.js";
 import type { PendingRequest, ThreadStatus } from "../thread/status.js";
 import type { Thread } from "../thread/thread.js";
+import type {
+  ClaimOutboxOptions,
+  DisabledEndpoint,
+  OutboxClaim,
+  OutboxFilter,
+  OutboxInsert,
+  OutboxOutcome,
+  OutboxRow,
+} from "./outbox.js";
 
 /**
  * What a store keeps about a thread besides its events. Status and the
@@ -84,8 +93,10 @@ export interface PgClient {
 /** The transaction an append's `sideRows` hook writes in; `kind` is the store's. */
 export type StoreTransaction =
   | { kind: "sqlite"; db: SqliteConnection }
-  | { kind: "postgres"; client: PgClient }
-  | { kind: "memory" };
+  /** `schema`: the schema holding twelve's tables (quote it: `"${schema}".twelve_outbox`). */
+  | { kind: "postgres"; client: PgClient; schema: string }
+  /** `outbox`: the memory store's outbox, kept only if the append commits. */
+  | { kind: "memory"; outbox: { insert(rows: readonly OutboxInsert[]): void } };
 
 export type SideRowsHook = (tx: StoreTransaction, summary: ThreadSummary) => void | Promise<void>;
 
@@ -260,6 +271,25 @@ export interface ThreadStore {
   markInboundProcessed(source: string, id: string, options?: { error?: unknown }): Promise<void>;
   /** Unprocessed records, oldest first: what a crash left between acknowledging and processing. */
   pendingInbound(filter?: PendingInboundFilter): Promise<InboundRecord[]>;
+  /**
+   * Claims due outbox rows (pending, due, not claimed by a live claim, on an
+   * endpoint that is not disabled) for `leaseMs`: no other caller gets them
+   * until the claim is settled or runs out. Oldest due first.
+   */
+  claimOutbox(options: ClaimOutboxOptions): Promise<OutboxRow[]>;
+  /**
+   * Settles one attempt of a claimed row: delivered, retry after a delay, or
+   * failed for good. False (and nothing changed) when the claim ran out and
+   * someone else claimed the row since.
+   */
+  settleOutbox(claim: OutboxClaim, outcome: OutboxOutcome): Promise<boolean>;
+  /** Disables an endpoint (its rows stay pending and are not claimed) or enables it again. */
+  setOutboxEndpoint(endpoint: string, state: { disabled: boolean; reason?: string }): Promise<void>;
+  disabledOutboxEndpoints(): Promise<DisabledEndpoint[]>;
+  /** Outbox rows, oldest first (inspection, tests). */
+  listOutbox(filter?: OutboxFilter): Promise<OutboxRow[]>;
+  /** Deletes delivered and failed outbox rows settled before `olderThan`; returns how many. Pending rows stay. */
+  pruneOutbox(olderThan: Date): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -100,6 +100,12 @@ export const failedEvent = defineEvent(
   z.looseObject({ reason: z.string(), message: z.string().optional(), errors: z.array(z.unknown()).optional() }),
 );
 
+/** A thread stopped by a cancel at a step boundary: terminal (docs/runtime.md, "Cancel"). */
+export const cancelledEvent = defineEvent("cancelled", z.looseObject({ reason: z.string() }));
+
+/** A cancel that must wait for a running handler or an uncertain request: an annotation the loop honours. */
+export const cancelRequestedEvent = defineEvent("cancel_requested", z.looseObject({ reason: z.string() }));
+
 export const BUILTIN_EVENTS = {
   user_message: userMessageEvent,
   approval: approvalEvent,
@@ -107,6 +113,8 @@ export const BUILTIN_EVENTS = {
   error: errorEvent,
   escalation: escalationEvent,
   failed: failedEvent,
+  cancelled: cancelledEvent,
+  cancel_requested: cancelRequestedEvent,
 } as const;
 
 export type BuiltinEventType = keyof typeof BUILTIN_EVENTS;
@@ -116,13 +124,9 @@ export type BuiltinEventData<K extends BuiltinEventType> = z.output<(typeof BUIL
 export type BuiltinEvent = { [K in BuiltinEventType]: Event<K, BuiltinEventData<K>> }[BuiltinEventType];
 
 /** Event types with a fixed meaning to twelve. Everything else is a trigger, a step or a result. */
-export const SYSTEM_EVENT_TYPES: ReadonlySet<string> = new Set([
-  "error",
-  "approval",
-  "human_response",
-  "escalation",
-  "failed",
-]);
+export const SYSTEM_EVENT_TYPES: ReadonlySet<string> = new Set(
+  Object.keys(BUILTIN_EVENTS).filter((type) => type !== userMessageEvent.type),
+);
 
 /** The built-in events a person's answer to a request becomes (besides results). */
 export const ANSWER_EVENT_TYPES: ReadonlySet<string> = new Set([approvalEvent.type, humanResponseEvent.type]);

@@ -35,6 +35,8 @@ export const eventMetaShape = {
   idempotent: z.boolean().optional(),
   /** On result, started and answer events: the step event this answers. */
   stepId: z.string().optional(),
+  /** On a `cancelled` event: the `cancel_requested` annotation it carries out. */
+  requestedBy: z.string().optional(),
   /** On a `run_again` approval: the `_started` marker of the run that may or may not have happened. */
   startedId: z.string().optional(),
   /** On events added by a prefetch hook. */

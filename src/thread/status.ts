@@ -1,6 +1,7 @@
 import { z } from "zod";
 import {
   approvalEvent,
+  cancelledEvent,
   errorEvent,
   escalationEvent,
   failedEvent,
@@ -13,7 +14,15 @@ import {
 import type { Event } from "./event.js";
 import type { Thread } from "./thread.js";
 
-export type ThreadStatus = "running" | "awaiting_approval" | "awaiting_human" | "waiting" | "done" | "failed";
+export type ThreadStatus =
+  | "running"
+  | "awaiting_approval"
+  | "awaiting_human"
+  | "waiting"
+  | "done"
+  | "failed"
+  /** Stopped by a cancel (`cancelled` event) at a step boundary; see docs/runtime.md. */
+  | "cancelled";
 
 /** Exactly what a paused thread waits for; derived from events, never stored. */
 export type PendingRequest = (
@@ -163,6 +172,8 @@ export function threadState(thread: Thread): ThreadState {
   switch (last.type) {
     case "failed":
       return { status: "failed", reason: failedEvent.read(last)?.reason ?? "failed" };
+    case "cancelled":
+      return { status: "cancelled", reason: cancelledEvent.read(last)?.reason ?? "cancelled" };
     case "escalation":
       return {
         status: "awaiting_human",

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { defineAgent } from "../../src/agent/agent.js";
 import { approve } from "../../src/agent/events.js";
 import { acceptEvent } from "../../src/agent/resume.js";
+import { loadConfig } from "../../src/config/index.js";
 import { TwelveError, type TwelveErrorCode } from "../../src/errors/index.js";
 import { defineIntent } from "../../src/intent/intent.js";
 import { parseStep } from "../../src/intent/parse/index.js";
@@ -15,6 +16,7 @@ import { rulesModel } from "../../src/model/rules.js";
 import { scriptedModel } from "../../src/model/scripted.js";
 import { createRuntime } from "../../src/runtime/runtime.js";
 import { signRequestToken, type TokenKey, verifyRequestToken } from "../../src/runtime/token.js";
+import { createWorker } from "../../src/runtime/worker.js";
 import { StoreCorruptError, StoreInputError } from "../../src/store/errors.js";
 import { memoryStore } from "../../src/store/memory.js";
 import { openStore } from "../../src/store/open.js";
@@ -24,6 +26,7 @@ import { defaultClock, makeEvent } from "../../src/thread/event.js";
 import { requestId } from "../../src/thread/request.js";
 import { createThread, parseThread } from "../../src/thread/thread.js";
 import { type Effect, opsAgent, plannerModel } from "../runtime/fixtures.js";
+import { KEYS, startTestServer, type TestServer } from "../server/helpers.js";
 
 /**
  * How each code is raised in test/errors/codes.test.ts: `api` through
@@ -64,6 +67,11 @@ const token = (over: Record<string, unknown> = {}) =>
     { keys: [key], now: NOW },
   );
 
+const opsAgentWithEffects = () => {
+  const effects: Effect[] = [];
+  return { agent: opsAgent(effects), effects };
+};
+
 /** A runtime on a memory store with the runtime tests' "ops" agent, and a request it paused on. */
 async function pausedDeploy(options: Parameters<typeof opsAgent>[1] = {}) {
   const effects: Effect[] = [];
@@ -82,6 +90,36 @@ async function storeWithThread() {
 
 const userEvent = () => makeEvent(defaultClock, "user_message", "more");
 const threadWithMessage = () => createThread("ops", [makeEvent(defaultClock, "user_message", "hello")]);
+
+/** Raises what a real listening server answered: its `{error: {code, message, details}}` body, thrown. */
+const viaServer = (run: (s: TestServer, auth: Record<string, string>) => Promise<Response>): Trigger =>
+  api(async () => {
+    const s = await startTestServer({
+      config: {
+        secrets: {
+          apiKeys: [
+            { name: "admin", key: KEYS.admin },
+            { name: "reader", key: KEYS.reader, readOnly: true },
+          ],
+        },
+        server: { bodyLimit: 64 },
+      },
+    });
+    try {
+      const r = await run(s, { authorization: `Bearer ${KEYS.admin}`, "content-type": "application/json" });
+      const body = (await r.json()) as { error?: { code: string; message: string; details?: Record<string, unknown> } };
+      if (body.error) throw new TwelveError(body.error.code, body.error.message, body.error.details);
+    } finally {
+      s.gate.open();
+      await s.shutdown();
+    }
+  });
+const launch = (s: TestServer, auth: Record<string, string>, message: string, wait = "") =>
+  fetch(`${s.url}/v1/agents/calculator/threads${wait}`, {
+    method: "POST",
+    headers: auth,
+    body: JSON.stringify({ message }),
+  });
 
 export const TRIGGERS: Record<TwelveErrorCode, Trigger> = {
   // Agents, threads, events
@@ -254,7 +292,56 @@ export const TRIGGERS: Record<TwelveErrorCode, Trigger> = {
   invalid_input: api(() => memoryStore().list({ limit: 0 })),
   sqlite_driver: construct("sqlite_driver"),
 
+  // HTTP server
+  invalid_json: viaServer((s, auth) =>
+    fetch(`${s.url}/v1/agents/calculator/threads`, { method: "POST", headers: auth, body: "{" }),
+  ),
+  unsupported_media_type: viaServer((s, auth) =>
+    fetch(`${s.url}/v1/agents/calculator/threads`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "text/plain" },
+      body: "hi",
+    }),
+  ),
+  payload_too_large: viaServer((s, auth) => launch(s, auth, "x".repeat(100))),
+  route_not_found: viaServer((s, auth) => fetch(`${s.url}/v1/nowhere`, { headers: auth })),
+  unauthorized: viaServer((s) => fetch(`${s.url}/v1/threads`)),
+  forbidden: viaServer((s) =>
+    fetch(`${s.url}/v1/agents/calculator/threads`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${KEYS.reader}`, "content-type": "application/json" },
+      body: JSON.stringify({ message: "hi" }),
+    }),
+  ),
+  loopback_only: construct("loopback_only"),
+  busy: viaServer(async (s, auth) => {
+    s.gate.close();
+    const thread = (await (await launch(s, auth, "slow")).json()) as { id: string };
+    while (s.runs.slow === 0) await new Promise((r) => setTimeout(r, 5));
+    return fetch(`${s.url}/v1/threads/${thread.id}/messages`, {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({ message: "now" }),
+    });
+  }),
+  request_pending: viaServer(async (s, auth) => {
+    const thread = (await (await launch(s, auth, "divide 3 by 4", "?wait=5")).json()) as { id: string };
+    return fetch(`${s.url}/v1/threads/${thread.id}/messages`, {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({ message: "hm" }),
+    });
+  }),
+  draining: api(async () => {
+    const { agent } = opsAgentWithEffects();
+    const worker = createWorker({ store: memoryStore(), agents: agent, model: plannerModel() });
+    await worker.drain(0);
+    await worker.start(agent.name, "deploy:v1:staging");
+  }),
+
   // Configuration, CLI, I/O
+  config_invalid: api(() => loadConfig({ config: { publicUrl: "not a url" }, env: {} })),
+  config_not_found: api(() => loadConfig({ path: join(dir(), "twelve.config.ts"), env: {} })),
   config_error: construct("config_error"),
   invalid_flag: construct("invalid_flag"),
   invalid_answer: construct("invalid_answer"),

@@ -278,5 +278,13 @@ console.log(JSON.stringify(messages));
         expect(messages[peer], peer).not.toContain("\n");
       }
     });
+
+    it("twelve serve without the HTTP server's optional peers says what to npm install, in one line", async () => {
+      const twelve = join(app, "node_modules/.bin/twelve");
+      const r = await run(twelve, ["serve", "agent.js", "--model", "script:script.json", "--port", "0"], app);
+      expect(r.code, explain("twelve serve", r)).toBe(2);
+      expect(r.stderr.trim()).toMatch(/^twelve: .*npm install hono @hono\/node-server/);
+      expect(r.stderr.trim()).not.toContain("\n");
+    });
   });
 }

@@ -14,6 +14,7 @@ import type { Event, EventMeta } from "../../src/thread/event.js";
 import { threadState } from "../../src/thread/status.js";
 import { createThread, parseThread, type Thread } from "../../src/thread/thread.js";
 import { annotationContract } from "./contract-annotations.js";
+import { outboxContract } from "./contract-outbox.js";
 
 /**
  * The one contract every ThreadStore meets. Each store's test file calls
@@ -62,6 +63,10 @@ export function storeContract(name: string, open: () => Promise<StoreHarness>): 
     });
 
     annotationContract(() => store);
+    outboxContract(
+      () => store,
+      name === "memory" ? undefined : () => (h.reopen ? h.reopen() : Promise.reject(new Error("no reopen()"))),
+    );
 
     async function newThread(agent = uid("agent"), events: Event[] = [ev("user_message", { text: "hi" })]) {
       return store.create(createThread(agent, events, { id: uid("thr") }));

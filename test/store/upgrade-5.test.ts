@@ -144,7 +144,7 @@ describe("SQLite store: a schema 4 file upgrades to schema 5", () => {
   };
 
   it("keeps every thread loadable with the same derived state, then the new pieces work", async () => {
-    expect(SQLITE_MIGRATIONS).toHaveLength(5);
+    expect(SQLITE_MIGRATIONS.length).toBeGreaterThanOrEqual(5);
     // The rows, written by the current store.
     const seededPath = join(dir, "seeded.db");
     const seeder = await openSqliteStore({ path: seededPath });
@@ -172,7 +172,7 @@ describe("SQLite store: a schema 4 file upgrades to schema 5", () => {
 
     const store = await openSqliteStore({ path });
     try {
-      expect(store.db.pragma("user_version", { simple: true })).toBe(5);
+      expect(store.db.pragma("user_version", { simple: true })).toBe(SQLITE_MIGRATIONS.length);
       await expectSameThreads(store, seeded);
       await expectPiecesWork(store);
     } finally {
@@ -185,7 +185,7 @@ describe("SQLite store: a schema 4 file upgrades to schema 5", () => {
     // Opening again changes nothing.
     const again = await openSqliteStore({ path });
     try {
-      expect(again.db.pragma("user_version", { simple: true })).toBe(5);
+      expect(again.db.pragma("user_version", { simple: true })).toBe(SQLITE_MIGRATIONS.length);
       await expectSameThreads(again, seeded);
       const repeat = await again.createOnce(createThread("launcher", [trigger]), {
         scope: "launch:upgrader5",
@@ -231,7 +231,7 @@ if (!reportPgSkip("PostgreSQL store: a schema at migration 4 upgrades to migrati
       ).rows;
 
     it("keeps every thread loadable with the same derived state, then the new pieces work", async () => {
-      expect(PG_MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4, 5]);
+      expect(PG_MIGRATIONS.map((m) => m.version).slice(0, 5)).toEqual([1, 2, 3, 4, 5]);
       const seeder = await openPostgresStore({ url, schema: seededSchema });
       const seeded = await seed(seeder);
       await seeder.close();
@@ -263,7 +263,7 @@ if (!reportPgSkip("PostgreSQL store: a schema at migration 4 upgrades to migrati
       const store = await openPostgresStore({ url, schema });
       try {
         const migrated = await admin.query(`SELECT version FROM ${S}.twelve_migrations ORDER BY version`);
-        expect(migrated.rows.map((r) => r.version)).toEqual([1, 2, 3, 4, 5]);
+        expect(migrated.rows.map((r) => r.version)).toEqual(PG_MIGRATIONS.map((m) => m.version));
         await expectSameThreads(store, seeded);
         await expectPiecesWork(store);
       } finally {
@@ -275,7 +275,7 @@ if (!reportPgSkip("PostgreSQL store: a schema at migration 4 upgrades to migrati
       const again = await openPostgresStore({ url, schema });
       try {
         const migrated = await admin.query(`SELECT version FROM ${S}.twelve_migrations ORDER BY version`);
-        expect(migrated.rows.map((r) => r.version)).toEqual([1, 2, 3, 4, 5]);
+        expect(migrated.rows.map((r) => r.version)).toEqual(PG_MIGRATIONS.map((m) => m.version));
         await expectSameThreads(again, seeded);
       } finally {
         await again.close();

@@ -26,7 +26,7 @@ export interface ThreadsIO {
 /** Exit codes, as `twelve run`: 0 ok, 2 bad input or configuration (unknown thread, bad file, bad flag). */
 const EXIT = { ok: 0, usage: 2 } as const;
 
-const STATUSES = ["running", "awaiting_approval", "awaiting_human", "waiting", "done", "failed"];
+const STATUSES = ["running", "awaiting_approval", "awaiting_human", "waiting", "done", "failed", "cancelled"];
 const PENDING = ["approval", "question", "async", "uncertain"];
 
 /**

@@ -26,6 +26,22 @@ import {
   VersionConflictError,
 } from "../errors.js";
 import {
+  type ClaimOutboxOptions,
+  checkClaim,
+  checkEndpointName,
+  checkOutcome,
+  type DisabledEndpoint,
+  OUTBOX_COLUMNS,
+  type OutboxClaim,
+  type OutboxDbRow,
+  type OutboxFilter,
+  type OutboxOutcome,
+  type OutboxRow,
+  outboxLimit,
+  outcomeColumns,
+  rowToOutbox,
+} from "../outbox.js";
+import {
   checkCreateOnce,
   checkDate,
   checkInbound,
@@ -144,6 +160,8 @@ export class PostgresThreadStore implements ThreadStore {
     migrations: string;
     launches: string;
     inbound: string;
+    outbox: string;
+    disabled: string;
   };
 
   constructor(pool: pg.Pool, schema: string, ownsPool: boolean) {
@@ -158,6 +176,8 @@ export class PostgresThreadStore implements ThreadStore {
       migrations: `${s}.twelve_migrations`,
       launches: `${s}.twelve_launches`,
       inbound: `${s}.twelve_inbound`,
+      outbox: `${s}.twelve_outbox`,
+      disabled: `${s}.twelve_outbox_endpoints`,
     };
   }
 
@@ -397,6 +417,103 @@ export class PostgresThreadStore implements ThreadStore {
     return rows.map(rowToInbound);
   }
 
+  /** One statement: SKIP LOCKED lets concurrent dispatchers claim disjoint rows without waiting on each other. */
+  async claimOutbox(options: ClaimOutboxOptions): Promise<OutboxRow[]> {
+    const { leaseMs, limit, endpoints } = checkClaim(options);
+    if (endpoints?.length === 0) return [];
+    const { rows } = await this.pool.query<OutboxDbRow>(
+      `WITH due AS (
+         SELECT seq FROM ${this.#t.outbox} o
+         WHERE delivered_ms IS NULL AND failed_ms IS NULL AND next_ms <= ${NOW_MS}
+           AND (claim_until_ms IS NULL OR claim_until_ms <= ${NOW_MS})
+           AND ($1::text[] IS NULL OR endpoint = ANY($1::text[]))
+           AND NOT EXISTS (SELECT 1 FROM ${this.#t.disabled} d WHERE d.endpoint = o.endpoint)
+         ORDER BY next_ms, seq LIMIT $2 FOR UPDATE SKIP LOCKED
+       )
+       UPDATE ${this.#t.outbox} o SET claim_token = md5(random()::text || o.seq::text || clock_timestamp()::text),
+         claim_until_ms = ${NOW_MS} + $3
+       FROM due WHERE o.seq = due.seq
+       RETURNING ${OUTBOX_COLUMNS.split(", ")
+         .map((c) => (c === "payload" ? "o.payload::text AS payload" : `o.${c}`))
+         .join(", ")}`,
+      [endpoints ?? null, limit, Math.ceil(leaseMs)],
+    );
+    return rows
+      .map(rowToOutbox)
+      .sort((a, b) => Date.parse(a.nextAttemptAt) - Date.parse(b.nextAttemptAt) || a.id - b.id);
+  }
+
+  async settleOutbox(claim: OutboxClaim, outcome: OutboxOutcome): Promise<boolean> {
+    checkOutcome(claim, outcome);
+    const o = outcomeColumns(outcome);
+    const { rowCount } = await this.pool.query(
+      `UPDATE ${this.#t.outbox} SET attempts = attempts + 1, claim_token = NULL, claim_until_ms = NULL,
+         last_status = COALESCE($3::integer, last_status), last_error = COALESCE($4::text, last_error),
+         delivered_ms = CASE WHEN $5 THEN ${NOW_MS} ELSE delivered_ms END,
+         failed_ms = CASE WHEN $6 THEN ${NOW_MS} ELSE failed_ms END,
+         next_ms = CASE WHEN $5 OR $6 THEN next_ms ELSE ${NOW_MS} + $7 END
+       WHERE seq = $1 AND claim_token = $2 AND delivered_ms IS NULL AND failed_ms IS NULL`,
+      [claim.id, claim.claimToken, o.status, o.error, o.delivered, o.failed, o.retryInMs],
+    );
+    return rowCount === 1;
+  }
+
+  async setOutboxEndpoint(endpoint: string, state: { disabled: boolean; reason?: string }): Promise<void> {
+    checkEndpointName(endpoint);
+    if (state?.disabled) {
+      await this.pool.query(
+        `INSERT INTO ${this.#t.disabled} (endpoint, disabled_ms, reason) VALUES ($1, ${NOW_MS}, $2)
+         ON CONFLICT (endpoint) DO UPDATE SET disabled_ms = excluded.disabled_ms, reason = excluded.reason`,
+        [endpoint, state.reason ?? null],
+      );
+    } else await this.pool.query(`DELETE FROM ${this.#t.disabled} WHERE endpoint = $1`, [endpoint]);
+  }
+
+  async disabledOutboxEndpoints(): Promise<DisabledEndpoint[]> {
+    const { rows } = await this.pool.query<{ endpoint: string; disabled_ms: string; reason: string | null }>(
+      `SELECT endpoint, disabled_ms, reason FROM ${this.#t.disabled} ORDER BY endpoint`,
+    );
+    return rows.map((r) => ({
+      endpoint: r.endpoint,
+      disabledAt: new Date(Number(r.disabled_ms)).toISOString(),
+      ...(r.reason !== null && { reason: r.reason }),
+    }));
+  }
+
+  async pruneOutbox(olderThan: Date): Promise<number> {
+    const ms = checkDate(olderThan, "olderThan");
+    const { rowCount } = await this.pool.query(
+      `DELETE FROM ${this.#t.outbox} WHERE (delivered_ms IS NOT NULL AND delivered_ms < $1) OR (failed_ms IS NOT NULL AND failed_ms < $1)`,
+      [ms],
+    );
+    return rowCount ?? 0;
+  }
+
+  async listOutbox(filter: OutboxFilter = {}): Promise<OutboxRow[]> {
+    const limit = outboxLimit(filter);
+    const where: string[] = [];
+    const params: unknown[] = [];
+    for (const [column, value] of [
+      ["endpoint", filter.endpoint],
+      ["thread_id", filter.threadId],
+      ["message_id", filter.messageId],
+    ] as const) {
+      if (value === undefined) continue;
+      params.push(value);
+      where.push(`${column} = $${params.length}`);
+    }
+    if (filter.state === "pending") where.push("delivered_ms IS NULL AND failed_ms IS NULL");
+    else if (filter.state === "delivered") where.push("delivered_ms IS NOT NULL");
+    else if (filter.state === "failed") where.push("failed_ms IS NOT NULL");
+    params.push(limit);
+    const { rows } = await this.pool.query<OutboxDbRow>(
+      `SELECT ${OUTBOX_COLUMNS.replace("payload", "payload::text AS payload")} FROM ${this.#t.outbox}
+       ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY seq LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(rowToOutbox);
+  }
+
   /**
    * One statement, so the row and its events come from one snapshot, in one
    * round trip; the events arrive as one JSON array (one parse, not one per row).
@@ -514,7 +631,7 @@ export class PostgresThreadStore implements ThreadStore {
           const after = written[0];
           if (after) {
             try {
-              await hook({ kind: "postgres", client: c }, rowToSummary(after));
+              await hook({ kind: "postgres", client: c, schema: this.schema }, rowToSummary(after));
             } catch (error) {
               hookFailed = { error };
               throw error;
@@ -580,7 +697,7 @@ export class PostgresThreadStore implements ThreadStore {
           [threadId, key, version],
         );
       }
-      if (hook) await hook({ kind: "postgres", client: c }, rowToSummary(row));
+      if (hook) await hook({ kind: "postgres", client: c, schema: this.schema }, rowToSummary(row));
       return { version, appended: [], duplicate: false, summary: rowToSummary(row) };
     });
   }

@@ -93,4 +93,33 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS twelve_inbound_pending ON twelve_inbound (received_ms, source, id) WHERE processed_ms IS NULL;
   `,
+  // 6: the webhook outbox (rows written in the transaction of the append that causes them, claimed with a
+  // lease by a dispatcher) and the endpoints a 410 disabled. Status `cancelled` needs no column change.
+  `
+  CREATE TABLE IF NOT EXISTS twelve_outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    endpoint TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    thread_id TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    next_ms INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    claim_token TEXT,
+    claim_until_ms INTEGER,
+    delivered_ms INTEGER,
+    failed_ms INTEGER,
+    last_error TEXT,
+    last_status INTEGER,
+    UNIQUE (endpoint, message_id)
+  );
+  CREATE INDEX IF NOT EXISTS twelve_outbox_due ON twelve_outbox (next_ms, seq) WHERE delivered_ms IS NULL AND failed_ms IS NULL;
+  CREATE INDEX IF NOT EXISTS twelve_outbox_thread ON twelve_outbox (thread_id, seq);
+  CREATE TABLE IF NOT EXISTS twelve_outbox_endpoints (
+    endpoint TEXT PRIMARY KEY,
+    disabled_ms INTEGER NOT NULL,
+    reason TEXT
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -28,6 +28,22 @@ import {
   VersionConflictError,
 } from "../errors.js";
 import {
+  type ClaimOutboxOptions,
+  checkClaim,
+  checkEndpointName,
+  checkOutcome,
+  type DisabledEndpoint,
+  OUTBOX_COLUMNS,
+  type OutboxClaim,
+  type OutboxDbRow,
+  type OutboxFilter,
+  type OutboxOutcome,
+  type OutboxRow,
+  outboxLimit,
+  outcomeColumns,
+  rowToOutbox,
+} from "../outbox.js";
+import {
   checkCreateOnce,
   checkDate,
   checkInbound,
@@ -463,6 +479,132 @@ export class SqliteThreadStore implements ThreadStore {
          WHERE ${where.join(" AND ")} ORDER BY received_ms, source, id LIMIT ?`,
       ).all(...params, limit) as InboundRow[];
       return rows.map(rowToInbound);
+    });
+  }
+
+  claimOutbox(options: ClaimOutboxOptions): Promise<OutboxRow[]> {
+    return this.#run(() => {
+      const { leaseMs, limit, endpoints } = checkClaim(options);
+      if (endpoints?.length === 0) return [];
+      this.#durability(false);
+      // IMMEDIATE: the select and the claim are one write transaction, so two processes never claim one row.
+      return this.db
+        .transaction(() => {
+          const now = Date.now();
+          const params: unknown[] = [now, now];
+          let only = "";
+          if (endpoints) {
+            only = ` AND endpoint IN (${endpoints.map(() => "?").join(", ")})`;
+            params.push(...endpoints);
+          }
+          const rows = this.db
+            .prepare(
+              `SELECT seq FROM twelve_outbox o WHERE delivered_ms IS NULL AND failed_ms IS NULL AND next_ms <= ?
+               AND (claim_until_ms IS NULL OR claim_until_ms <= ?)${only}
+               AND NOT EXISTS (SELECT 1 FROM twelve_outbox_endpoints d WHERE d.endpoint = o.endpoint)
+               ORDER BY next_ms, seq LIMIT ?`,
+            )
+            .all(...params, limit) as { seq: number }[];
+          const claim = this.#stmt(
+            `UPDATE twelve_outbox SET claim_token = ?, claim_until_ms = ? WHERE seq = ? RETURNING ${OUTBOX_COLUMNS}`,
+          );
+          return rows.map((r) => rowToOutbox(claim.get(randomToken(), now + leaseMs, r.seq) as OutboxDbRow));
+        })
+        .immediate();
+    });
+  }
+
+  settleOutbox(claim: OutboxClaim, outcome: OutboxOutcome): Promise<boolean> {
+    return this.#run(() => {
+      checkOutcome(claim, outcome);
+      const o = outcomeColumns(outcome);
+      this.#durability(true);
+      const now = Date.now();
+      const changed = this.#stmt(
+        `UPDATE twelve_outbox SET attempts = attempts + 1, claim_token = NULL, claim_until_ms = NULL,
+           last_status = COALESCE(?, last_status), last_error = COALESCE(?, last_error),
+           delivered_ms = CASE WHEN ? THEN ? ELSE delivered_ms END,
+           failed_ms = CASE WHEN ? THEN ? ELSE failed_ms END,
+           next_ms = CASE WHEN ? OR ? THEN next_ms ELSE ? END
+         WHERE seq = ? AND claim_token = ? AND delivered_ms IS NULL AND failed_ms IS NULL`,
+      ).run(
+        o.status,
+        o.error,
+        o.delivered ? 1 : 0,
+        now,
+        o.failed ? 1 : 0,
+        now,
+        o.delivered ? 1 : 0,
+        o.failed ? 1 : 0,
+        now + o.retryInMs,
+        claim.id,
+        claim.claimToken,
+      ).changes;
+      return changed === 1;
+    });
+  }
+
+  setOutboxEndpoint(endpoint: string, state: { disabled: boolean; reason?: string }): Promise<void> {
+    return this.#run(() => {
+      checkEndpointName(endpoint);
+      this.#durability(true);
+      if (state?.disabled) {
+        this.#stmt(
+          "INSERT INTO twelve_outbox_endpoints (endpoint, disabled_ms, reason) VALUES (?, ?, ?) ON CONFLICT (endpoint) DO UPDATE SET disabled_ms = excluded.disabled_ms, reason = excluded.reason",
+        ).run(endpoint, Date.now(), state.reason ?? null);
+      } else this.#stmt("DELETE FROM twelve_outbox_endpoints WHERE endpoint = ?").run(endpoint);
+    });
+  }
+
+  disabledOutboxEndpoints(): Promise<DisabledEndpoint[]> {
+    return this.#run(() =>
+      (
+        this.#stmt("SELECT endpoint, disabled_ms, reason FROM twelve_outbox_endpoints ORDER BY endpoint").all() as {
+          endpoint: string;
+          disabled_ms: number;
+          reason: string | null;
+        }[]
+      ).map((r) => ({
+        endpoint: r.endpoint,
+        disabledAt: new Date(r.disabled_ms).toISOString(),
+        ...(r.reason !== null && { reason: r.reason }),
+      })),
+    );
+  }
+
+  pruneOutbox(olderThan: Date): Promise<number> {
+    return this.#run(() => {
+      const ms = checkDate(olderThan, "olderThan");
+      this.#durability(false);
+      return this.#stmt(
+        "DELETE FROM twelve_outbox WHERE (delivered_ms IS NOT NULL AND delivered_ms < ?) OR (failed_ms IS NOT NULL AND failed_ms < ?)",
+      ).run(ms, ms).changes;
+    });
+  }
+
+  listOutbox(filter: OutboxFilter = {}): Promise<OutboxRow[]> {
+    return this.#run(() => {
+      const limit = outboxLimit(filter);
+      const where: string[] = [];
+      const params: unknown[] = [];
+      for (const [column, value] of [
+        ["endpoint", filter.endpoint],
+        ["thread_id", filter.threadId],
+        ["message_id", filter.messageId],
+      ] as const) {
+        if (value === undefined) continue;
+        where.push(`${column} = ?`);
+        params.push(value);
+      }
+      if (filter.state === "pending") where.push("delivered_ms IS NULL AND failed_ms IS NULL");
+      else if (filter.state === "delivered") where.push("delivered_ms IS NOT NULL");
+      else if (filter.state === "failed") where.push("failed_ms IS NOT NULL");
+      const rows = this.db
+        .prepare(
+          `SELECT ${OUTBOX_COLUMNS} FROM twelve_outbox ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY seq LIMIT ?`,
+        )
+        .all(...params, limit) as OutboxDbRow[];
+      return rows.map(rowToOutbox);
     });
   }
 
