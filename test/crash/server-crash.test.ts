@@ -82,6 +82,8 @@ describe("twelve serve: SIGKILL mid-handler and mid-outbox, then restart", () =>
             TWELVE_FIXTURE_EFFECTS: effects,
             TWELVE_WEBHOOKS: receiver.url,
             TWELVE_WEBHOOK_SECRETS: secret,
+            // A killed server's leases expire soon, so the next one picks its threads up without waiting 30 s.
+            TWELVE_LEASE_TTL_MS: "3000",
           },
           stdio: ["ignore", "pipe", "pipe"],
         },

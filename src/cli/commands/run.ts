@@ -67,8 +67,13 @@ const invalidFlag = (message: string) => new TwelveError("invalid_flag", message
  * lease back at once.
  */
 function leaseTtl(env: NodeJS.ProcessEnv): number {
+  return leaseTtlFromEnv(env) ?? 10_000;
+}
+
+/** $TWELVE_LEASE_TTL_MS, checked; undefined when unset. */
+export function leaseTtlFromEnv(env: NodeJS.ProcessEnv): number | undefined {
   const text = env.TWELVE_LEASE_TTL_MS;
-  if (text === undefined || text === "") return 10_000;
+  if (text === undefined || text === "") return undefined;
   const ms = Number(text);
   if (!Number.isInteger(ms) || ms < 100) {
     throw new TwelveError(

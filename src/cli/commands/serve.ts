@@ -7,7 +7,7 @@ import type { Model } from "../../model/types.js";
 import type { ThreadStore } from "../../store/types.js";
 import { loadAgentModule } from "../load-agent.js";
 import { openCliStore } from "../store.js";
-import type { CliIO } from "./run.js";
+import { type CliIO, leaseTtlFromEnv } from "./run.js";
 
 export interface ServeOptions {
   model?: string;
@@ -108,6 +108,8 @@ export async function serveCommand(paths: string[], options: ServeOptions, io: C
     models.set(e.agent.name, model);
   }
 
+  // A killed server's leases outlive it this long (the runtime's default, 30 s, unless set).
+  const leaseTtlMs = leaseTtlFromEnv(io.env);
   const store = await openStoreFor(options.store, config, io);
   const { startServer, consoleLogger } = await loadServer();
   let server: Awaited<ReturnType<typeof startServer>>;
@@ -121,6 +123,7 @@ export async function serveCommand(paths: string[], options: ServeOptions, io: C
       logger: consoleLogger(io.stderr),
       version: packageVersion(),
       ...(port !== undefined && { port }),
+      ...(leaseTtlMs !== undefined && { leaseTtlMs }),
       ...(options.host !== undefined && { host: options.host }),
     });
   } catch (error) {
