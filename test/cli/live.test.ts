@@ -78,6 +78,9 @@ function runCalculator(tty: boolean) {
 }
 
 const scriptAvailable = spawnSync("script", ["--version"]).status === 0;
+if (!scriptAvailable && process.env.CI) {
+  throw new Error("CI is set but script (util-linux) is missing: the live-line test cannot run (.ci/run installs it)");
+}
 
 describe("twelve run shows a step's arguments filling in", () => {
   it.skipIf(!scriptAvailable)("on a terminal: one line rewritten as the arguments arrive, then the step", () => {
