@@ -40,6 +40,27 @@ describe("parseLenient properties", () => {
     );
   });
 
+  it("recovers a valid value from a fenced, indented, trailing-comma answer after prose, whatever the schema", () => {
+    fc.assert(
+      fc.property(
+        schemaAndValue,
+        fc.boolean(),
+        fc.boolean(),
+        fc.constantFrom("", "Here is the result:", "Let me extract that."),
+        ({ schema, value }, fence, trailing, before) => {
+          let json = JSON.stringify(value, null, 2);
+          if (trailing && json.endsWith("\n}")) json = `${json.slice(0, -2)},\n}`;
+          const body = fence ? `\`\`\`json\n${json}\n\`\`\`` : json;
+          const parsed = parseLenient(before ? `${before}\n${body}` : body, schema);
+          expect(parsed.value).toEqual(schema.parse(value));
+          const allowed = new Set(["fence_stripped", "text_dropped", "trailing_comma"]);
+          for (const repair of parsed.repairs) expect(allowed, JSON.stringify(repair)).toContain(repair.kind);
+        },
+      ),
+      { numRuns: runs(300) },
+    );
+  });
+
   it("arbitrary text against any schema throws nothing but ParseError", () => {
     fc.assert(
       fc.property(arbitrarySchema, fc.string({ maxLength: 200 }), (schema, text) => {
