@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { parseLenient } from "../../src/intent/parse/index.js";
+import { ParseError, parseLenient } from "../../src/intent/parse/index.js";
+import { arbitraryOf, arbitrarySchema } from "./arbitrary.js";
 
 /**
  * parseLenient properties: take a valid value, perturb it the way models do
@@ -25,7 +26,54 @@ const phrase = fc
       .replace(/[\s,.]+$/, ""),
   );
 
+const schemaAndValue = arbitrarySchema.chain((schema) => arbitraryOf(schema).map((value) => ({ schema, value })));
+
 describe("parseLenient properties", () => {
+  it("never changes a valid value and reports no repairs, whatever the schema", () => {
+    fc.assert(
+      fc.property(schemaAndValue, ({ schema, value }) => {
+        const parsed = parseLenient(JSON.stringify(value), schema);
+        expect(parsed.value).toEqual(schema.parse(value));
+        expect(parsed.repairs).toEqual([]);
+      }),
+      { numRuns: runs(300) },
+    );
+  });
+
+  it("recovers a valid value from a fenced, indented, trailing-comma answer after prose, whatever the schema", () => {
+    fc.assert(
+      fc.property(
+        schemaAndValue,
+        fc.boolean(),
+        fc.boolean(),
+        fc.constantFrom("", "Here is the result:", "Let me extract that."),
+        ({ schema, value }, fence, trailing, before) => {
+          let json = JSON.stringify(value, null, 2);
+          if (trailing && json.endsWith("\n}")) json = `${json.slice(0, -2)},\n}`;
+          const body = fence ? `\`\`\`json\n${json}\n\`\`\`` : json;
+          const parsed = parseLenient(before ? `${before}\n${body}` : body, schema);
+          expect(parsed.value).toEqual(schema.parse(value));
+          const allowed = new Set(["fence_stripped", "text_dropped", "trailing_comma"]);
+          for (const repair of parsed.repairs) expect(allowed, JSON.stringify(repair)).toContain(repair.kind);
+        },
+      ),
+      { numRuns: runs(300) },
+    );
+  });
+
+  it("arbitrary text against any schema throws nothing but ParseError", () => {
+    fc.assert(
+      fc.property(arbitrarySchema, fc.string({ maxLength: 200 }), (schema, text) => {
+        try {
+          parseLenient(text, schema);
+        } catch (error) {
+          expect(error).toBeInstanceOf(ParseError);
+        }
+      }),
+      { numRuns: runs(300) },
+    );
+  });
+
   it("strings left unquoted inside an object parse back", () => {
     const schema = z.object({ title: z.string(), body: z.string(), count: z.number().int() });
     fc.assert(

@@ -114,6 +114,7 @@ class Reader {
       const comma = this.commas();
       if (this.at >= s.length) return out; // truncated: what was read
       if (s[this.at] === "}") {
+        if (comma && guard > 0) this.note("trailing_comma", ",}");
         this.at++;
         return out;
       }
@@ -142,6 +143,7 @@ class Reader {
       const comma = this.commas();
       if (this.at >= s.length) return out;
       if (s[this.at] === "]") {
+        if (comma && guard > 0) this.note("trailing_comma", ",]");
         this.at++;
         return out;
       }
@@ -163,12 +165,14 @@ class Reader {
       const end = s.indexOf(c, this.at + 1);
       if (end < 0) return undefined;
       key = s.slice(this.at + 1, end);
+      if (c === "'") this.note("single_quotes", s.slice(this.at, end + 1));
       this.at = end + 1;
     } else {
       const from = this.at;
       while (this.at < s.length && KEY_CHAR.test(s[this.at] as string)) this.at++;
       key = s.slice(from, this.at);
       if (!key) return undefined;
+      this.note("unquoted_keys", key);
     }
     this.space();
     if (s[this.at] !== ":") return undefined;
@@ -222,6 +226,7 @@ class Reader {
     const s = this.s;
     const open = s[this.at] as string;
     const close = open === "\u201c" ? "\u201d" : open;
+    if (open !== '"') this.note(open === "'" ? "single_quotes" : "smart_quotes", s.slice(this.at, this.at + 40));
     const from = this.at + 1;
     let first = -1;
     for (let j = from; j < s.length; j++) {
