@@ -26,8 +26,11 @@ import {
   type Thread,
   TwelveError,
 } from "../../src/index.js";
+import { createRuntime } from "../../src/runtime/index.js";
+import { memoryStore } from "../../src/store/index.js";
 import { scriptedModel } from "../../src/testing.js";
 import { newThread, testAgent } from "../agent/fixtures.js";
+import { type Effect, opsAgent, plannerModel } from "../runtime/fixtures.js";
 
 const strictMeta = z.strictObject(eventMetaShape);
 
@@ -81,6 +84,34 @@ async function everyKindOfEvent(): Promise<Thread[]> {
     t = await resume(agent, t, respond(humanRequest(t), "try charging"), { model, runtime });
     t = await resume(agent, t, approve(humanRequest(t)), { model, runtime, maxSteps: 0 });
     threads.push(t);
+  }
+  // A cancel while a handler runs: `cancel_requested`, the handler's result, then `cancelled`.
+  {
+    const effects: Effect[] = [];
+    let enter: () => void = () => {};
+    const entered = new Promise<void>((r) => {
+      enter = r;
+    });
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const ops = opsAgent(effects, {
+      beforeDeploy: async () => {
+        enter();
+        await gate;
+      },
+    });
+    const store = memoryStore();
+    const rt = createRuntime({ store, agents: ops, model: plannerModel(), answerWaitMs: 200 });
+    const by = { id: "carol", via: "api" } as const;
+    const started = await rt.start(ops, "deploy:v2.0.0:staging");
+    const answering = rt.answer(approve(started.request, { by }));
+    await entered;
+    await rt.cancel(started.thread.id, { by, reason: "not today" });
+    release();
+    await answering;
+    threads.push(await store.load(started.thread.id));
   }
   return threads;
 }
