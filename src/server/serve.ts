@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import type { Agent } from "../agent/agent.js";
@@ -44,6 +45,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const { config, store } = options;
   const logger = options.logger ?? consoleLogger();
   const stop = new AbortController();
+  // Every ?wait in flight and every open stream listens on this one signal (and lets go when done).
+  setMaxListeners(0, stop.signal);
   const hooks: (() => void | Promise<void>)[] = [];
   let draining = false;
   const outbox = webhookOutbox(config);
