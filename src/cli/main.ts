@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { readFileSync } from "node:fs";
+
 import { isatty } from "node:tty";
 import { Command, Option } from "commander";
 import { exitCodeOf, isTwelveError, TwelveError } from "../errors/index.js";
@@ -8,6 +8,7 @@ import { serveCommand } from "./commands/serve.js";
 import { threadsCommand } from "./commands/threads.js";
 import { EXIT, EXIT_CODES_HELP, explainError, isPromptExit } from "./errors.js";
 import { output } from "./output.js";
+import { packageVersion } from "./version.js";
 
 // Ctrl-C and SIGTERM abort the run, which gives the thread's lease back before the process exits.
 const interrupt = new AbortController();
@@ -44,18 +45,6 @@ function io(): CliIO {
     live: isatty(1) && process.env.TERM !== "dumb",
     columns: () => process.stdout.columns,
   };
-}
-
-/** The version in twelve's package.json, two levels up from this file (dist/cli/main.js or src/cli/main.ts). */
-export function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
-      version?: unknown;
-    };
-    return typeof pkg.version === "string" ? pkg.version : "unknown";
-  } catch {
-    return "unknown";
-  }
 }
 
 export function program(setExitCode: (code: number) => void = () => {}): Command {

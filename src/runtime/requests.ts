@@ -1,6 +1,7 @@
 import type { ListFilter, ThreadStore } from "../store/types.js";
 import { type HumanRequest, requestFromPending } from "../thread/request.js";
 import type { RequestKind, ThreadStatus } from "../thread/status.js";
+import { PAUSED_STATUSES } from "../thread/status.js";
 
 export interface RequestFilter {
   agent?: string;
@@ -23,7 +24,7 @@ export interface RequestPage {
   nextCursor?: string;
 }
 
-const PAUSED: readonly ThreadStatus[] = ["awaiting_approval", "awaiting_human", "waiting"];
+const PAUSED: readonly ThreadStatus[] = PAUSED_STATUSES;
 
 /**
  * What is waiting for a human, across threads: one page of pending

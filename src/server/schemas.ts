@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { DECISION_TYPES } from "../thread/request.js";
+import { REQUEST_KINDS, THREAD_STATUSES } from "../thread/status.js";
 
 /**
  * The HTTP API's bodies, as zod schemas (strict: the OpenAPI document says
@@ -8,26 +10,9 @@ import { z } from "zod";
  */
 
 const id = z.string().min(1).max(4096);
-export const STATUSES = [
-  "running",
-  "awaiting_approval",
-  "awaiting_human",
-  "waiting",
-  "done",
-  "failed",
-  "cancelled",
-] as const;
-export const KINDS = ["approval", "question", "async", "uncertain"] as const;
-export const DECISION_TYPES = [
-  "approve",
-  "edit",
-  "reject",
-  "respond",
-  "result",
-  "mark_done",
-  "run_again",
-  "abandon",
-] as const;
+export const STATUSES = THREAD_STATUSES;
+export const KINDS = REQUEST_KINDS;
+export { DECISION_TYPES };
 
 // ── Requests ────────────────────────────────────────────────────────────────
 

@@ -3,7 +3,7 @@ import { type SSEStreamingApi, streamSSE } from "hono/streaming";
 import { TwelveError } from "../errors/index.js";
 import type { ThreadSummary } from "../store/types.js";
 import { type HumanRequest, requestFromPending } from "../thread/request.js";
-import { type RequestKind, threadState } from "../thread/status.js";
+import { PAUSED_STATUSES, REQUEST_KINDS, type RequestKind, threadState } from "../thread/status.js";
 import { type AuthEnv, checkAgent, type Principal } from "./auth.js";
 import type { ServerContext } from "./context.js";
 
@@ -26,7 +26,7 @@ export interface StreamOptions {
   overlapMs?: number;
 }
 
-const KINDS: readonly RequestKind[] = ["approval", "question", "async", "uncertain"];
+const KINDS: readonly RequestKind[] = REQUEST_KINDS;
 
 const principalOf = (c: Context<AuthEnv>): Principal | undefined => c.get("principal") as Principal | undefined;
 
@@ -122,7 +122,7 @@ export function registerStreamRoutes(app: Hono<AuthEnv>, ctx: ServerContext, opt
       let cursor: string | undefined;
       do {
         const page = await ctx.store.list({
-          status: ["awaiting_approval", "awaiting_human", "waiting"],
+          status: [...PAUSED_STATUSES],
           limit: 1000,
           ...(agent !== undefined && { agent }),
           ...(kind !== undefined && { pendingKind: kind as RequestKind }),

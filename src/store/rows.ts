@@ -1,6 +1,7 @@
 import { TwelveError } from "../errors/index.js";
 import type { Event } from "../thread/event.js";
 import type { PendingRequest, ThreadStatus } from "../thread/status.js";
+import { THREAD_STATUSES } from "../thread/status.js";
 import { parseThread, type Thread } from "../thread/thread.js";
 import { StoreCorruptError } from "./errors.js";
 import type { ThreadSummary } from "./types.js";
@@ -22,7 +23,7 @@ export interface ThreadRow {
   archived_ms: number | string | null;
 }
 
-const STATUSES = new Set(["running", "awaiting_approval", "awaiting_human", "waiting", "done", "failed", "cancelled"]);
+const STATUSES: ReadonlySet<string> = new Set(THREAD_STATUSES);
 
 export function rowToSummary(row: ThreadRow): ThreadSummary {
   if (!STATUSES.has(row.status)) {

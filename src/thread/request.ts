@@ -13,7 +13,17 @@ import type { Thread } from "./thread.js";
  * - uncertain (a handler started, no result recorded): `mark_done` (it ran),
  *   `run_again`, `abandon` (it did not run, and will not).
  */
-export type DecisionType = "approve" | "edit" | "reject" | "respond" | "result" | "mark_done" | "run_again" | "abandon";
+export const DECISION_TYPES = [
+  "approve",
+  "edit",
+  "reject",
+  "respond",
+  "result",
+  "mark_done",
+  "run_again",
+  "abandon",
+] as const;
+export type DecisionType = (typeof DECISION_TYPES)[number];
 
 export const DECISIONS: Readonly<Record<RequestKind, readonly DecisionType[]>> = {
   approval: ["approve", "edit", "reject"],

@@ -14,15 +14,27 @@ import {
 import type { Event } from "./event.js";
 import type { Thread } from "./thread.js";
 
-export type ThreadStatus =
-  | "running"
-  | "awaiting_approval"
-  | "awaiting_human"
-  | "waiting"
-  | "done"
-  | "failed"
-  /** Stopped by a cancel (`cancelled` event) at a step boundary; see docs/runtime.md. */
-  | "cancelled";
+/**
+ * Every status a thread can have, derived from its events. `cancelled`: stopped
+ * by a cancel (`cancelled` event) at a step boundary; see docs/runtime.md.
+ */
+export const THREAD_STATUSES = [
+  "running",
+  "awaiting_approval",
+  "awaiting_human",
+  "waiting",
+  "done",
+  "failed",
+  "cancelled",
+] as const;
+export type ThreadStatus = (typeof THREAD_STATUSES)[number];
+
+/** The statuses in which a thread waits for someone (a human or an outside system). */
+export const PAUSED_STATUSES = [
+  "awaiting_approval",
+  "awaiting_human",
+  "waiting",
+] as const satisfies readonly ThreadStatus[];
 
 /** Exactly what a paused thread waits for; derived from events, never stored. */
 export type PendingRequest = (
@@ -52,6 +64,9 @@ export type PendingRequest = (
 
 /** The kinds of human request, one enum for code, store columns and docs. */
 export type RequestKind = PendingRequest["kind"];
+
+/** The kinds of human request, as a list (store columns, CLI and HTTP filters). */
+export const REQUEST_KINDS = ["approval", "question", "async", "uncertain"] as const satisfies readonly RequestKind[];
 
 export const HUMAN_INPUT_FORMATS = ["free_text", "yes_no", "multiple_choice"] as const;
 export type HumanInputFormat = (typeof HUMAN_INPUT_FORMATS)[number];

@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import type { Agent } from "../../agent/agent.js";
 import { loadConfig, type ResolvedConfig } from "../../config/index.js";
 import { TwelveError } from "../../errors/index.js";
@@ -7,6 +6,7 @@ import type { Model } from "../../model/types.js";
 import type { ThreadStore } from "../../store/types.js";
 import { loadAgentModule } from "../load-agent.js";
 import { openCliStore } from "../store.js";
+import { packageVersion } from "../version.js";
 import { type CliIO, leaseTtlFromEnv } from "./run.js";
 
 export interface ServeOptions {
@@ -149,16 +149,4 @@ async function openStoreFor(flag: string | undefined, config: ResolvedConfig, io
   if (flag !== undefined) return openCliStore(flag, io.cwd);
   if (config.store !== undefined && typeof config.store !== "string") return config.store;
   return openCliStore(config.store, config.baseDir);
-}
-
-/** twelve's version, from the package.json three levels up (src/cli/commands or dist/cli/commands). */
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
-      version?: unknown;
-    };
-    return typeof pkg.version === "string" ? pkg.version : "unknown";
-  } catch {
-    return "unknown";
-  }
 }

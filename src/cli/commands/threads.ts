@@ -8,7 +8,7 @@ import { MemoryThreadStore } from "../../store/memory.js";
 import { DEFAULT_SQLITE_PATH } from "../../store/sqlite/store.js";
 import type { ListFilter, ThreadStore, ThreadSummary } from "../../store/types.js";
 import type { Event } from "../../thread/event.js";
-import { threadState } from "../../thread/status.js";
+import { REQUEST_KINDS, THREAD_STATUSES, threadState } from "../../thread/status.js";
 import { parseThread } from "../../thread/thread.js";
 import { EXIT_CODES_HELP, explainError } from "../errors.js";
 import { parseJsonText } from "../json.js";
@@ -26,8 +26,8 @@ export interface ThreadsIO {
 /** Exit codes, as `twelve run`: 0 ok, 2 bad input or configuration (unknown thread, bad file, bad flag). */
 const EXIT = { ok: 0, usage: 2 } as const;
 
-const STATUSES = ["running", "awaiting_approval", "awaiting_human", "waiting", "done", "failed", "cancelled"];
-const PENDING = ["approval", "question", "async", "uncertain"];
+const STATUSES: readonly string[] = THREAD_STATUSES;
+const PENDING: readonly string[] = REQUEST_KINDS;
 
 /**
  * `twelve threads ls|show|fork|export|import|archive`: inspect and move threads
